@@ -1,0 +1,40 @@
+#!/bin/sh
+# Installs what Burrow needs on a fresh Debian/Ubuntu machine with Node.js 20, then builds it.
+#   sh setup.sh start   before running Burrow (npm start calls this)
+#   sh setup.sh test    before running the tests (npm test calls this)
+# System packages are installed with apt-get when running as root; otherwise the exact command is printed.
+set -eu
+mode=${1:-start}
+cd "$(dirname "$0")"
+
+if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=18)?0:1)'; then
+  echo "setup: Burrow needs Node.js 20.18 or newer (found $(node --version))." >&2
+  exit 1
+fi
+
+missing=""
+# The embedded Redis is only needed when no external one is configured; the tests always need it.
+if [ "$mode" = test ] || [ -z "${REDIS_URL:-}${BURROW_REDIS_URL:-}" ]; then
+  command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+fi
+# bubblewrap is the code sandbox.
+command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
+
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing$missing" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+  else
+    echo "setup: Burrow needs$missing. Install with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y$missing" >&2
+    case "$missing" in *redis-server*) exit 1 ;; esac
+    echo "setup: going on without bubblewrap (code execution stays off until it is installed)." >&2
+  fi
+fi
+
+# npm ci when dependencies are missing or the lockfile changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build

@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { Command, Option } from "commander";
+import { loadConfig, type Config } from "./config.js";
+import { dataPaths } from "./data-paths.js";
+import { BurrowError, ConfigError, describeError } from "./errors.js";
+import { createLogger, type Logger } from "./log.js";
+
+/**
+ * The `burrow` command: routes subcommands, turns errors into one clear message and an exit code.
+ * Commands import their pieces lazily: llama.cpp, BullMQ and friends take most of a second to load, which
+ * `--help` and a config error should not pay.
+ */
+
+const streams = { out: process.stdout, err: process.stderr };
+
+function setup(): { config: Config; logger: Logger } {
+  const config = loadConfig();
+  const logger = createLogger(dataPaths(config.dataDir).logFile, config.logLevel);
+  // A stray rejection in a handler must not take the daemon (and everyone's queued work) down.
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
+  return { config, logger };
+}
+
+/** Resolves on the first SIGINT/SIGTERM; a second one exits at once. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let seen = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (seen) {
+        process.stderr.write("Forced exit.\n");
+        process.exit(1);
+      }
+      seen = true;
+      resolve(signal);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
+
+async function startCommand(options: { chat: boolean }): Promise<number> {
+  const { config, logger } = setup();
+  const [{ Daemon }, { runChat }, { describeRedisTarget }] = await Promise.all([
+    import("./daemon.js"),
+    import("../bots/terminal/chat.js"),
+    import("./redis.js"),
+  ]);
+  const daemon = new Daemon(config, logger, "daemon");
+  const stopping = untilSignal();
+  await daemon.start();
+  const engine = daemon.engineInfo;
+  process.stderr.write(
+    `Burrow is running (pid ${process.pid}): model ${engine?.model.name ?? config.modelPath}, ${engine?.threads} threads, ` +
+      `context ${engine?.contextSize}; Redis ${describeRedisTarget(daemon.redisTarget)}; data in ${config.dataDir}.\n`,
+  );
+  // No chat-platform bots exist yet, so a terminal on stdin gets the terminal chat.
+  if (options.chat && process.stdin.isTTY) {
+    const chatDone = runChat(
+      { producer: daemon.producer, history: daemon.history, hosting: true, close: async () => {} },
+      { chatId: "default", input: process.stdin, streams },
+    );
+    await Promise.race([chatDone, stopping]);
+  } else {
+    process.stderr.write("Press Ctrl-C to stop.\n");
+    await stopping;
+  }
+  process.stderr.write("Stopping Burrow…\n");
+  await daemon.stop();
+  return 0;
+}
+
+async function askCommand(words: string[], options: { chat?: string; json: boolean; quiet: boolean }): Promise<number> {
+  const question = words.length === 1 && words[0] === "-" ? readFileSync(0, "utf8") : words.join(" ");
+  if (question.trim() === "") throw new BurrowError("empty_question", "No question given.", { hint: 'Usage: burrow ask "your question" (or `-` to read it from stdin).' });
+  const { config, logger } = setup();
+  const [{ openQueueClient }, { runAsk }] = await Promise.all([import("./daemon.js"), import("../bots/terminal/ask.js")]);
+  const client = await openQueueClient(config, logger);
+  const cancel = new AbortController();
+  void untilSignal().then(() => cancel.abort());
+  try {
+    return await runAsk(client, { question, chatId: options.chat, json: options.json, quiet: options.quiet }, streams, cancel.signal);
+  } finally {
+    await client.close();
+  }
+}
+
+async function chatCommand(options: { chat: string }): Promise<number> {
+  const { config, logger } = setup();
+  const [{ openQueueClient }, { runChat }] = await Promise.all([import("./daemon.js"), import("../bots/terminal/chat.js")]);
+  const client = await openQueueClient(config, logger);
+  try {
+    await runChat(client, { chatId: options.chat, input: process.stdin, streams });
+  } finally {
+    await client.close();
+  }
+  return 0;
+}
+
+async function doctorCommand(options: { json: boolean }): Promise<number> {
+  const config = loadConfig();
+  const { formatDoctor, runDoctor } = await import("./doctor.js");
+  const results = await runDoctor(config);
+  process.stdout.write(options.json ? `${JSON.stringify(results, null, 2)}\n` : `${formatDoctor(results)}\n`);
+  return results.some((r) => r.status === "fail") ? 1 : 0;
+}
+
+/** Runs an action and exits with its code; errors become a clear message, never a stack trace. */
+function action<A extends unknown[]>(run: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    let code: number;
+    try {
+      code = await run(...args);
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        process.stderr.write(`burrow: ${error.message}\n`);
+        code = 2;
+      } else if (error instanceof BurrowError) {
+        process.stderr.write(`burrow: ${error.toUserText()}\n`);
+        code = 1;
+      } else {
+        process.stderr.write(`burrow: internal error: ${describeError(error)}\nThe log in the data directory has details (burrow doctor shows where).\n`);
+        code = 1;
+      }
+    }
+    // Exit explicitly: llama.cpp and Redis handles may otherwise keep a finished command alive.
+    process.exit(code);
+  };
+}
+
+const program = new Command()
+  .name("burrow")
+  .description("A private AI assistant that runs on your own computer.")
+  .showHelpAfterError();
+
+program
+  .command("start")
+  .description("run Burrow: embedded Redis, the model and the worker (and a terminal chat when run in a terminal)")
+  .addOption(new Option("--no-chat", "do not open the terminal chat, only run the daemon"))
+  .action(action(startCommand));
+
+program
+  .command("chat")
+  .description("chat in the terminal, through the queue (uses the running daemon, or starts one for the session)")
+  .option("--chat <id>", "conversation to continue (its history is kept)", "default")
+  .action(action(chatCommand));
+
+program
+  .command("ask")
+  .description('ask one question and print the answer, e.g. burrow ask "what is a monad?" (- reads stdin)')
+  .argument("<question...>")
+  .option("--chat <id>", "continue this conversation (default: a fresh one)")
+  .option("--json", "print each job event as a JSON line", false)
+  .option("-q, --quiet", "no status lines on stderr", false)
+  .action(action(askCommand));
+
+program
+  .command("doctor")
+  .description("check Node, Redis, the model file, memory and disk, and say what to fix")
+  .option("--json", "machine-readable output", false)
+  .action(action(doctorCommand));
+
+await program.parseAsync();

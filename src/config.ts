@@ -1,0 +1,222 @@
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import envPaths from "env-paths";
+import { z } from "zod";
+import { ConfigError } from "./errors.js";
+
+/**
+ * Burrow's whole configuration: one zod schema over the environment (and an optional JSON file with the
+ * same keys), parsed once at start-up and frozen. Every setting is documented here with its default;
+ * the README's settings table is checked against this list by a test.
+ */
+
+/**
+ * The user's data and config directories. On Linux they follow XDG from the given environment (so tests
+ * and several instances can steer them); elsewhere env-paths knows each platform's convention.
+ */
+function userDirs(env: NodeJS.ProcessEnv): { data: string; config: string } {
+  if (process.platform !== "linux") return envPaths("burrow", { suffix: "" });
+  const home = env.HOME || homedir();
+  return {
+    data: join(env.XDG_DATA_HOME || join(home, ".local", "share"), "burrow"),
+    config: join(env.XDG_CONFIG_HOME || join(home, ".config"), "burrow"),
+  };
+}
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The default model: the design's choice for a 2-core laptop with 8+ GB RAM. */
+export const DEFAULT_MODEL_FILE = "qwen2.5-7b-instruct-q4_k_m.gguf";
+
+interface SettingSpec<T> {
+  /** What the setting does, for docs and `burrow doctor`. */
+  readonly doc: string;
+  /** The default, as written in docs. */
+  readonly defaultText: string;
+  /** What a valid value looks like, used in the one-line error. */
+  readonly expected: string;
+  readonly schema: z.ZodType<T>;
+}
+
+const wholeNumber = (min: number, max: number) =>
+  z.coerce.number().refine((n) => Number.isInteger(n) && n >= min && n <= max);
+
+const redisUrl = z.string().refine((value) => {
+  try {
+    return ["redis:", "rediss:"].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+});
+
+/** The settings, keyed by their environment name. Order is the order shown in docs. */
+export const SETTINGS = {
+  BURROW_DATA_DIR: {
+    doc: "Where Burrow writes everything: Redis files, history, model states, logs.",
+    defaultText: "~/.local/share/burrow (XDG_DATA_HOME/burrow)",
+    expected: "a directory path",
+    schema: z.string().min(1),
+  },
+  BURROW_MODEL: {
+    doc: "Path of the GGUF model file to run.",
+    defaultText: `<BURROW_DATA_DIR>/models/${DEFAULT_MODEL_FILE} (Qwen2.5-7B-Instruct Q4_K_M)`,
+    expected: "a path to a .gguf file",
+    schema: z.string().min(1),
+  },
+  BURROW_REDIS_URL: {
+    doc: "Use this Redis server instead of the embedded one (REDIS_URL is read too).",
+    defaultText: "unset: Burrow runs its own redis-server on a unix socket in the data directory",
+    expected: "a redis:// or rediss:// URL",
+    schema: redisUrl,
+  },
+  BURROW_THREADS: {
+    doc: "CPU threads for inference; auto = the number of physical cores.",
+    defaultText: "auto",
+    expected: '"auto" or a whole number from 1 to 256',
+    schema: z.union([z.literal("auto"), wholeNumber(1, 256)]),
+  },
+  BURROW_CONTEXT_SIZE: {
+    doc: "Context window in tokens (prompt + history + answer); capped at the model's trained size.",
+    defaultText: "8192",
+    expected: "a whole number from 256 to 262144",
+    schema: wholeNumber(256, 262_144),
+  },
+  BURROW_MAX_TOKENS: {
+    doc: "Most tokens one answer may generate.",
+    defaultText: "1024",
+    expected: "a whole number from 1 to 65536",
+    schema: wholeNumber(1, 65_536),
+  },
+  BURROW_TEMPERATURE: {
+    doc: "Sampling temperature; 0 is greedy (deterministic).",
+    defaultText: "0.7",
+    expected: "a number from 0 to 2",
+    schema: z.coerce.number().refine((n) => Number.isFinite(n) && n >= 0 && n <= 2),
+  },
+  BURROW_HISTORY_TURNS: {
+    doc: "How many earlier turns of a conversation are given to the model.",
+    defaultText: "12",
+    expected: "a whole number from 0 to 500",
+    schema: wholeNumber(0, 500),
+  },
+  BURROW_LOG_LEVEL: {
+    doc: "Log level of <BURROW_DATA_DIR>/logs/burrow.log.",
+    defaultText: "info",
+    expected: LOG_LEVELS.join(", "),
+    schema: z.enum(LOG_LEVELS),
+  },
+} as const satisfies Record<string, SettingSpec<unknown>>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+/** Settings also accepted under a conventional name. */
+const ALIASES: Readonly<Record<string, SettingName>> = { REDIS_URL: "BURROW_REDIS_URL" };
+
+/** Names of every environment variable the config reads, for docs and compose.yaml's check. */
+export const CONFIG_ENV_NAMES: readonly string[] = ["BURROW_CONFIG", ...Object.keys(SETTINGS), ...Object.keys(ALIASES)];
+
+export interface Config {
+  readonly dataDir: string;
+  readonly modelPath: string;
+  /** Unset means "run the embedded redis-server". */
+  readonly redisUrl: string | undefined;
+  readonly threads: number | "auto";
+  readonly contextSize: number;
+  readonly maxTokens: number;
+  readonly temperature: number;
+  readonly historyTurns: number;
+  readonly logLevel: LogLevel;
+  /** The config file that was read, if any. */
+  readonly configFile: string | undefined;
+}
+
+type Source = { kind: "env" } | { kind: "file"; path: string };
+type RawValue = { value: unknown; source: Source };
+
+/**
+ * Parses the configuration from `env` (and the JSON file named by BURROW_CONFIG, or the default config
+ * file when it exists). Environment values win over the file. Throws a ConfigError whose message is one
+ * line naming the setting, its value, where it came from and what is expected.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = new Map<SettingName, RawValue>();
+  const dirs = userDirs(env);
+  const configFile = resolveConfigFile(env, dirs.config);
+  if (configFile) {
+    for (const [key, value] of Object.entries(readConfigFile(configFile))) {
+      const name = settingNameOf(key);
+      if (!name) {
+        throw new ConfigError(key, `Unknown setting ${key} in config file ${configFile}; known settings: ${Object.keys(SETTINGS).join(", ")}.`);
+      }
+      raw.set(name, { value, source: { kind: "file", path: configFile } });
+    }
+  }
+  for (const [alias, name] of Object.entries(ALIASES)) setFromEnv(raw, name, env[alias]);
+  for (const name of Object.keys(SETTINGS) as SettingName[]) setFromEnv(raw, name, env[name]);
+
+  const value = <N extends SettingName>(name: N): z.output<(typeof SETTINGS)[N]["schema"]> | undefined => {
+    const entry = raw.get(name);
+    if (!entry) return undefined;
+    const parsed = SETTINGS[name].schema.safeParse(entry.value);
+    if (!parsed.success) {
+      const where = entry.source.kind === "env" ? "the environment" : `config file ${entry.source.path}`;
+      throw new ConfigError(name, `Invalid setting ${name}=${JSON.stringify(entry.value)} (from ${where}): expected ${SETTINGS[name].expected}.`);
+    }
+    return parsed.data as z.output<(typeof SETTINGS)[N]["schema"]>;
+  };
+
+  const dataDir = resolve(value("BURROW_DATA_DIR") ?? dirs.data);
+  const model = value("BURROW_MODEL");
+  const config: Config = {
+    dataDir,
+    modelPath: model ? resolve(model) : join(dataDir, "models", DEFAULT_MODEL_FILE),
+    redisUrl: value("BURROW_REDIS_URL"),
+    threads: value("BURROW_THREADS") ?? "auto",
+    contextSize: value("BURROW_CONTEXT_SIZE") ?? 8192,
+    maxTokens: value("BURROW_MAX_TOKENS") ?? 1024,
+    temperature: value("BURROW_TEMPERATURE") ?? 0.7,
+    historyTurns: value("BURROW_HISTORY_TURNS") ?? 12,
+    logLevel: value("BURROW_LOG_LEVEL") ?? "info",
+    configFile,
+  };
+  return Object.freeze(config);
+}
+
+function settingNameOf(key: string): SettingName | undefined {
+  if (key in SETTINGS) return key as SettingName;
+  return ALIASES[key];
+}
+
+function setFromEnv(raw: Map<SettingName, RawValue>, name: SettingName, value: string | undefined): void {
+  // An empty variable counts as unset: `FOO= burrow start` is how shells clear a setting.
+  if (value !== undefined && value.trim() !== "") raw.set(name, { value: value.trim(), source: { kind: "env" } });
+}
+
+function resolveConfigFile(env: NodeJS.ProcessEnv, configDir: string): string | undefined {
+  const named = env.BURROW_CONFIG?.trim();
+  if (named) {
+    const path = isAbsolute(named) ? named : resolve(named);
+    if (!existsSync(path)) {
+      throw new ConfigError("BURROW_CONFIG", `Invalid setting BURROW_CONFIG=${JSON.stringify(named)}: no such file.`);
+    }
+    return path;
+  }
+  const fallback = join(configDir, "config.json");
+  return existsSync(fallback) ? fallback : undefined;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new ConfigError("BURROW_CONFIG", `Config file ${path} is not valid JSON: ${(error as Error).message}.`, { cause: error });
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError("BURROW_CONFIG", `Config file ${path} must hold a JSON object like {"BURROW_THREADS": 2}.`);
+  }
+  // Numbers and booleans in JSON are fine; the schemas coerce them like env strings.
+  return parsed as Record<string, unknown>;
+}

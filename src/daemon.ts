@@ -1,0 +1,235 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Redis } from "ioredis";
+import { createChatAgent } from "../agent/chat-agent.js";
+import { ModelEngine, type EngineInfo } from "../models/engine.js";
+import { HistoryStore } from "../queue/history-store.js";
+import { RequestProducer } from "../queue/producer.js";
+import { RequestWorker } from "../queue/worker.js";
+import type { Config } from "./config.js";
+import { dataPaths } from "./data-paths.js";
+import { EmbeddedRedis } from "./embedded-redis.js";
+import { BurrowError, RedisError } from "./errors.js";
+import { claimInstance, isAlive, readLiveInstance, releaseInstance, updateInstance, type InstanceRecord } from "./instance-file.js";
+import type { Logger } from "./log.js";
+import { connectRedis, describeRedisTarget, type RedisTarget } from "./redis.js";
+
+/** What a front end needs: put requests on the queue, follow their events, manage history. */
+export interface QueueClient {
+  readonly producer: RequestProducer;
+  readonly history: HistoryStore;
+  /** True when this process hosts the queue and worker itself (no daemon was running). */
+  readonly hosting: boolean;
+  close(): Promise<void>;
+}
+
+export class AlreadyRunningError extends BurrowError {
+  constructor(dataDir: string, owner: InstanceRecord) {
+    super("already_running", `Burrow is already running on ${dataDir} (pid ${owner.pid}, started by \`burrow ${owner.role === "daemon" ? "start" : "ask"}\`).`, {
+      hint: "Use it with `burrow chat` or `burrow ask`, stop it first, or set BURROW_DATA_DIR to run another instance.",
+    });
+  }
+}
+
+/**
+ * Wires Burrow's long-lived pieces in order — data-directory claim, Redis (embedded or configured), model
+ * engine, serial worker, producer — and stops them in reverse. Used by `burrow start`, and by `burrow ask`
+ * and `burrow chat` when no daemon runs on the data directory.
+ */
+export class Daemon {
+  private readonly paths;
+  private embeddedRedis: EmbeddedRedis | undefined;
+  private commands: Redis | undefined;
+  private engine: ModelEngine | undefined;
+  private worker: RequestWorker | undefined;
+  private producerInstance: RequestProducer | undefined;
+  private historyStore: HistoryStore | undefined;
+  private target: RedisTarget | undefined;
+  private claimed = false;
+
+  constructor(
+    private readonly config: Config,
+    private readonly logger: Logger,
+    private readonly role: "daemon" | "ask" = "daemon",
+  ) {
+    this.paths = dataPaths(config.dataDir);
+  }
+
+  get producer(): RequestProducer {
+    if (!this.producerInstance) throw new Error("Daemon.producer read before start()");
+    return this.producerInstance;
+  }
+
+  get history(): HistoryStore {
+    if (!this.historyStore) throw new Error("Daemon.history read before start()");
+    return this.historyStore;
+  }
+
+  get redisTarget(): RedisTarget {
+    if (!this.target) throw new Error("Daemon.redisTarget read before start()");
+    return this.target;
+  }
+
+  get engineInfo(): EngineInfo | undefined {
+    return this.engine?.info;
+  }
+
+  get redisPid(): number | undefined {
+    return this.embeddedRedis?.pid;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.startPieces();
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  private async startPieces(): Promise<void> {
+    const { config, logger } = this;
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    const target: RedisTarget = config.redisUrl ? { kind: "url", url: config.redisUrl } : { kind: "socket", path: this.paths.redisSocket };
+    const record: InstanceRecord = { pid: process.pid, role: this.role, redis: target, startedAt: Date.now() };
+    const claim = claimInstance(this.paths.instanceFile, record);
+    if (!claim.claimed) throw new AlreadyRunningError(config.dataDir, claim.owner);
+    this.claimed = true;
+    if (claim.stale?.redisPid) await killOrphanRedis(claim.stale.redisPid, this.paths.redisSocket, logger);
+
+    if (config.redisUrl) {
+      this.target = target;
+    } else {
+      this.embeddedRedis = new EmbeddedRedis({ dir: this.paths.redisDir, socketPath: this.paths.redisSocket, logger });
+      this.target = await this.embeddedRedis.start();
+      updateInstance(this.paths.instanceFile, { ...record, redisPid: this.embeddedRedis.pid });
+    }
+    this.commands = await openCommands(this.target, logger);
+    this.historyStore = new HistoryStore(this.commands);
+
+    // The model loads before the worker starts, so a bad model file fails start-up instead of every job.
+    this.engine = new ModelEngine({ modelPath: config.modelPath, threads: config.threads, contextSize: config.contextSize, logger });
+    await this.engine.start();
+    const agent = createChatAgent({ engine: this.engine, maxTokens: config.maxTokens, temperature: config.temperature });
+    this.worker = new RequestWorker({ target: this.target, agent, logger, historyTurns: config.historyTurns });
+    await this.worker.start();
+
+    this.producerInstance = new RequestProducer({ redis: this.commands, target: this.target, logger });
+    await this.producerInstance.start();
+    logger.info({ role: this.role, redis: describeRedisTarget(this.target) }, "burrow started");
+  }
+
+  /** Resolves once no job is waiting or running (a one-shot host waits for others' jobs it accepted). */
+  async waitUntilIdle(pollMs = 100): Promise<void> {
+    const queue = this.producerInstance;
+    if (!queue) return;
+    for (;;) {
+      const counts = await queue.counts();
+      if (counts.waiting + counts.active === 0) return;
+      await sleep(pollMs);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const { logger } = this;
+    // Reverse order of start; every step runs even if an earlier one fails.
+    const steps: [string, () => Promise<void> | void][] = [
+      ["producer", () => this.producerInstance?.stop()],
+      ["worker", () => this.worker?.stop()],
+      ["engine", () => this.engine?.stop()],
+      ["redis connection", async () => void (await this.commands?.quit())],
+      ["redis-server", () => this.embeddedRedis?.stop()],
+      ["instance file", () => (this.claimed ? releaseInstance(this.paths.instanceFile, process.pid) : undefined)],
+    ];
+    for (const [name, step] of steps) {
+      try {
+        await step();
+      } catch (error) {
+        logger.error({ err: error }, `stopping ${name} failed`);
+      }
+    }
+    this.producerInstance = undefined;
+    this.worker = undefined;
+    this.engine = undefined;
+    this.commands = undefined;
+    this.embeddedRedis = undefined;
+    this.claimed = false;
+    logger.info("burrow stopped");
+  }
+}
+
+/**
+ * A queue client for a front end: the running daemon's queue when one runs on this data directory,
+ * otherwise a Daemon started in this process (and stopped by close(), once its queue is idle).
+ */
+export async function openQueueClient(config: Config, logger: Logger): Promise<QueueClient> {
+  const paths = dataPaths(config.dataDir);
+  const live = readLiveInstance(paths.instanceFile);
+  if (live) {
+    const commands = await openCommands(live.redis, logger);
+    const producer = new RequestProducer({ redis: commands, target: live.redis, logger });
+    await producer.start();
+    return {
+      producer,
+      history: new HistoryStore(commands),
+      hosting: false,
+      close: async () => {
+        await producer.stop();
+        await commands.quit().catch(() => {});
+      },
+    };
+  }
+  const daemon = new Daemon(config, logger, "ask");
+  try {
+    await daemon.start();
+  } catch (error) {
+    // Lost a race with another process that just became the host: use its queue.
+    if (error instanceof AlreadyRunningError) return openQueueClient(config, logger);
+    throw error;
+  }
+  return {
+    producer: daemon.producer,
+    history: daemon.history,
+    hosting: true,
+    close: async () => {
+      await daemon.waitUntilIdle();
+      await daemon.stop();
+    },
+  };
+}
+
+async function openCommands(target: RedisTarget, logger: Logger): Promise<Redis> {
+  const redis = connectRedis(target, "client", "commands");
+  redis.on("error", (error) => logger.warn({ err: error }, "redis connection error"));
+  try {
+    await Promise.race([
+      redis.ping(),
+      sleep(10_000).then(() => {
+        throw new Error("no answer within 10 s");
+      }),
+    ]);
+  } catch (error) {
+    redis.disconnect();
+    throw new RedisError(`Cannot reach Redis at ${describeRedisTarget(target)}: ${(error as Error).message}`, {
+      hint: target.kind === "url" ? "Check REDIS_URL and that the server runs, or unset it to use the embedded Redis." : "Run `burrow doctor`.",
+      cause: error,
+    });
+  }
+  return redis;
+}
+
+/** A host that crashed may leave its redis-server running on our socket; end it before starting ours. */
+async function killOrphanRedis(pid: number, socketPath: string, logger: Logger): Promise<void> {
+  if (!isAlive(pid)) return;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    if (!cmdline.includes("redis-server") || !cmdline.includes(socketPath)) return;
+  } catch {
+    return;
+  }
+  logger.warn({ pid }, "ending an orphaned embedded redis-server left by a crashed Burrow");
+  process.kill(pid, "SIGTERM");
+  // Two servers must never write the same append-only file: wait for it to be gone.
+  for (let waited = 0; isAlive(pid) && waited < 10_000; waited += 50) await sleep(50);
+  if (isAlive(pid)) process.kill(pid, "SIGKILL");
+}

@@ -1,0 +1,28 @@
+import { join } from "node:path";
+
+/** Every file Burrow writes lives under the data directory; this is the one map of where. */
+export interface DataPaths {
+  readonly root: string;
+  readonly redisDir: string;
+  /** The embedded redis-server's unix socket (no TCP port is opened). */
+  readonly redisSocket: string;
+  readonly logsDir: string;
+  readonly logFile: string;
+  readonly modelsDir: string;
+  /** Written by the process that hosts the queue (daemon or a one-shot `ask`), so others can find it. */
+  readonly instanceFile: string;
+}
+
+export function dataPaths(root: string): DataPaths {
+  const redisDir = join(root, "redis");
+  const logsDir = join(root, "logs");
+  return {
+    root,
+    redisDir,
+    redisSocket: join(redisDir, "redis.sock"),
+    logsDir,
+    logFile: join(logsDir, "burrow.log"),
+    modelsDir: join(root, "models"),
+    instanceFile: join(root, "instance.json"),
+  };
+}

@@ -1,0 +1,75 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+
+/** The import rules of ARCHITECTURE.md, checked on the source (import cycles are checked by madge in lint). */
+const root = resolve(import.meta.dirname, "../..");
+const FOLDERS = ["src", "bots", "queue", "agent", "tools", "models", "training"] as const;
+type Folder = (typeof FOLDERS)[number] | "test";
+
+const ALLOWED: Record<Exclude<Folder, "test">, readonly Folder[]> = {
+  src: ["src"],
+  bots: ["bots", "src", "queue"],
+  queue: ["queue", "src"],
+  agent: ["agent", "src", "tools", "models"],
+  tools: ["tools", "src"],
+  models: ["models", "src"],
+  training: ["training", "src", "queue"],
+};
+/** The entry points that wire everything together. */
+const WIRING = new Set(["src/cli.ts", "src/daemon.ts", "src/doctor.ts"]);
+
+function sourceFiles(dir: string): string[] {
+  let entries;
+  try {
+    entries = readdirSync(join(root, dir), { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith(".ts") ? [path] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(root, file), "utf8");
+  const specifiers = [...text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)["']([^"']+)["']/g)].map((m) => m[1]!);
+  return specifiers.filter((s) => s.startsWith("."));
+}
+
+function folderOf(path: string): Folder | undefined {
+  const top = path.split("/")[0];
+  return top === "test" || (FOLDERS as readonly string[]).includes(top!) ? (top as Folder) : undefined;
+}
+
+describe("architecture", () => {
+  const files = FOLDERS.flatMap((folder) => sourceFiles(folder));
+
+  it("finds the project's sources", () => {
+    expect(files).toContain("src/cli.ts");
+    expect(files.length).toBeGreaterThan(20);
+  });
+
+  it("follows the import rules of ARCHITECTURE.md", () => {
+    const violations: string[] = [];
+    for (const file of files) {
+      const from = folderOf(file) as Exclude<Folder, "test">;
+      for (const specifier of importsOf(file)) {
+        const target = relative(root, resolve(root, dirname(file), specifier));
+        const to = folderOf(target);
+        if (!to) continue;
+        const allowed = WIRING.has(file) ? to !== "training" && to !== "test" : ALLOWED[from].includes(to);
+        if (!allowed) violations.push(`${file} imports ${target}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it("would catch a violation (the checker itself works)", () => {
+    const from: Exclude<Folder, "test"> = "queue";
+    expect(ALLOWED[from].includes("agent")).toBe(false);
+    expect(folderOf(relative(root, resolve(root, "queue", "../agent/chat-agent.js")))).toBe("agent");
+  });
+});
