@@ -59,6 +59,13 @@ export async function inspectModelFile(path: string): Promise<ModelFileInfo> {
       "Download the model again (an interrupted download is the usual cause).", error);
   }
 
+  // node-llama-cpp's reader returns what it could read from a cut-off header instead of throwing.
+  const tensorsRead = (info.fullTensorInfo ?? info.tensorInfo ?? []).length;
+  if (tensorsRead < Number(info.totalTensorCount) || (info.infoEndOffset ?? 0) > stats.size) {
+    fail(`${path} is a damaged GGUF file: its header is cut off (${stats.size} bytes).`,
+      "Download the model again (an interrupted download is the usual cause).");
+  }
+
   const meta = (key: string): unknown => metadataValue(info, key);
   if (meta("general.type") === "adapter") {
     fail(`${path} is a LoRA adapter, not a model.`, `Point BURROW_MODEL at the base model; adapters are added with \`burrow adapters add\`.`);

@@ -39,6 +39,13 @@ export class JobEventLog {
     return entries.map(([, fields]) => parseEvent(fields));
   }
 
+  /** The latest event of a job, if it has any (a terminal event is always the last). */
+  async last(jobId: string): Promise<JobEvent | undefined> {
+    const entries = await this.redis.xrevrange(redisKeys.events(jobId), "+", "-", "COUNT", 1);
+    const entry = entries[0];
+    return entry ? parseEvent(entry[1]) : undefined;
+  }
+
   /**
    * Yields the job's events from the first one, waiting for new ones, and ends after a terminal event
    * (done, failed, cancelled) or when `signal` aborts. Uses its own blocking connection.

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Job, Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { ChatRequestSchema, type ChatRequest, type ChatRequestInput } from "../src/contracts.js";
+import { ChatRequestSchema, isTerminalEvent, type ChatRequest, type ChatRequestInput } from "../src/contracts.js";
 import { RequestError } from "../src/errors.js";
 import type { Logger } from "../src/log.js";
 import type { RedisTarget } from "../src/redis.js";
@@ -83,6 +83,9 @@ export class RequestProducer {
   /** Cancels a waiting or running job. Only front ends call this, after checking who may cancel. */
   async cancel(jobId: string, reason = "cancelled by the requester"): Promise<CancelOutcome> {
     const queue = this.started;
+    // The event stream is the truth for users: BullMQ marks a job completed a moment after its last event.
+    const last = await this.events.last(jobId);
+    if (last && isTerminalEvent(last)) return "finished";
     const job = await Job.fromId(queue, jobId);
     if (!job) return "unknown";
     const state = await job.getState();
