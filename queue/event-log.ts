@@ -50,9 +50,17 @@ export class JobEventLog {
    * Yields the job's events from the first one, waiting for new ones, and ends after a terminal event
    * (done, failed, cancelled) or when `signal` aborts. Uses its own blocking connection.
    */
-  async *follow(jobId: string, signal?: AbortSignal): AsyncGenerator<JobEvent> {
+  async *follow(jobId: string, signal?: AbortSignal, onConnectionLost?: () => void): AsyncGenerator<JobEvent> {
     const reader = connectRedis(this.target, "blocking", `follow:${jobId}`);
-    reader.on("error", () => {}); // reconnects by itself; errors surface through the xread calls below
+    // ioredis reconnects by itself and the read resumes from the last id seen, so an outage (Burrow
+    // restarting) loses nothing; the caller is told once per outage so it can say so.
+    let connected = true;
+    reader.on("error", () => {});
+    reader.on("ready", () => (connected = true));
+    reader.on("reconnecting", () => {
+      if (connected && !signal?.aborted) onConnectionLost?.();
+      connected = false;
+    });
     const onAbort = () => reader.disconnect();
     signal?.addEventListener("abort", onAbort, { once: true });
     const key = redisKeys.events(jobId);

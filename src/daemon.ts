@@ -201,21 +201,24 @@ export async function openQueueClient(config: Config, logger: Logger): Promise<Q
 async function openCommands(target: RedisTarget, logger: Logger): Promise<Redis> {
   const redis = connectRedis(target, "client", "commands");
   redis.on("error", (error) => logger.warn({ err: error }, "redis connection error"));
-  try {
-    await Promise.race([
-      redis.ping(),
-      sleep(10_000).then(() => {
-        throw new Error("no answer within 10 s");
-      }),
-    ]);
-  } catch (error) {
-    redis.disconnect();
-    throw new RedisError(`Cannot reach Redis at ${describeRedisTarget(target)}: ${(error as Error).message}`, {
-      hint: target.kind === "url" ? "Check REDIS_URL and that the server runs, or unset it to use the embedded Redis." : "Run `burrow doctor`.",
-      cause: error,
-    });
+  // Our own socket may belong to a host that is still starting its redis-server: give it time. A
+  // configured URL that does not answer (after the client's own retries) is a configuration problem.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await redis.ping();
+      return redis;
+    } catch (error) {
+      if (target.kind === "url" || Date.now() >= deadline) {
+        redis.disconnect();
+        throw new RedisError(`Cannot reach Redis at ${describeRedisTarget(target)}: ${(error as Error).message}`, {
+          hint: target.kind === "url" ? "Check REDIS_URL and that the server runs, or unset it to use the embedded Redis." : "Run `burrow doctor`.",
+          cause: error,
+        });
+      }
+      await sleep(200);
+    }
   }
-  return redis;
 }
 
 /** A host that crashed may leave its redis-server running on our socket; end it before starting ours. */
@@ -227,7 +230,7 @@ async function killOrphanRedis(pid: number, socketPath: string, logger: Logger):
   } catch {
     return;
   }
-  logger.warn({ pid }, "ending an orphaned embedded redis-server left by a crashed Burrow");
+  logger.warn({ redisPid: pid }, "ending an orphaned embedded redis-server left by a crashed Burrow");
   process.kill(pid, "SIGTERM");
   // Two servers must never write the same append-only file: wait for it to be gone.
   for (let waited = 0; isAlive(pid) && waited < 10_000; waited += 50) await sleep(50);

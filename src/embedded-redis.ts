@@ -101,7 +101,7 @@ export class EmbeddedRedis {
         });
       }
       if (existsSync(socketPath) && (await answersPing(socketPath))) {
-        logger.info({ pid: child.pid, socketPath }, "embedded redis-server ready");
+        logger.info({ redisPid: child.pid, socketPath }, "embedded redis-server ready");
         return this.target;
       }
     }
@@ -121,7 +121,7 @@ export class EmbeddedRedis {
       child.kill("SIGTERM");
       const stopped = await Promise.race([child.then(() => true), sleep(10_000).then(() => false)]);
       if (!stopped) {
-        this.options.logger.error({ pid: child.pid }, "redis-server ignored SIGTERM for 10 s; killing it");
+        this.options.logger.error({ redisPid: child.pid }, "redis-server ignored SIGTERM for 10 s; killing it");
         child.kill("SIGKILL");
         await child;
       }

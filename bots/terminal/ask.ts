@@ -28,6 +28,7 @@ export async function runAsk(client: QueueClient, options: AskOptions, streams: 
     submitted.jobId,
     (event) => (options.json ? streams.out.write(`${JSON.stringify(event)}\n`) : renderer.render(event)),
     cancel,
+    () => renderer.connectionLost(),
   );
   return exitCodeFor(last);
 }

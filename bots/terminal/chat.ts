@@ -45,7 +45,7 @@ export async function runChat(client: QueueClient, options: ChatOptions): Promis
       try {
         const submitted = await client.producer.submit({ ...request, userId: userInfo().username, text: line });
         const renderer = new TerminalRenderer(streams);
-        await followJob(client.producer, submitted.jobId, (event) => renderer.render(event), answering.signal);
+        await followJob(client.producer, submitted.jobId, (event) => renderer.render(event), answering.signal, () => renderer.connectionLost());
       } catch (error) {
         streams.err.write(`Error: ${describeError(error)}\n`);
       } finally {

@@ -10,12 +10,13 @@ export async function followJob(
   jobId: string,
   onEvent: (event: JobEvent) => void,
   cancel?: AbortSignal,
+  onConnectionLost?: () => void,
 ): Promise<JobEvent | undefined> {
   const onCancel = () => void producer.cancel(jobId, "cancelled from the terminal");
   cancel?.addEventListener("abort", onCancel, { once: true });
   let last: JobEvent | undefined;
   try {
-    for await (const event of producer.events.follow(jobId)) {
+    for await (const event of producer.events.follow(jobId, undefined, onConnectionLost)) {
       last = event;
       onEvent(event);
     }

@@ -58,6 +58,11 @@ export class TerminalRenderer {
     }
   }
 
+  /** Burrow (its Redis) went away mid-job; the request is kept and following resumes when it is back. */
+  connectionLost(): void {
+    this.status("lost the connection to Burrow; waiting for it to come back (your request is kept)");
+  }
+
   private status(text: string): void {
     if (this.options.status) this.streams.err.write(`[${text}]\n`);
   }

@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobEventSchema, type JobEvent } from "../../src/contracts.js";
-import { cliEnv, runCli, spawnCli, waitForOutput } from "../support/cli.js";
+import { cliEnv, runCli, spawnCli, waitForOutput, watchOutput } from "../support/cli.js";
 import { SENTENCE_DEFAULT, SENTENCE_REMEMBERED, writeScriptedChatModel } from "../support/models/index.js";
+import { startRedisFixture } from "../support/redis-fixture.js";
 import { descendantsOf, isRunning, processesMentioning } from "../support/processes.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
@@ -87,6 +88,30 @@ describe("burrow ask without a daemon", () => {
   });
 });
 
+describe("burrow with REDIS_URL", () => {
+  it("uses the configured Redis and starts no redis-server of its own", async () => {
+    const redis = await startRedisFixture({ tcp: true });
+    try {
+      const env = settings({ REDIS_URL: redis.url! });
+      const result = await runCli(["ask", "--chat", "r1", "hello"], env);
+      expect(result.stdout).toBe(SENTENCE_DEFAULT);
+      expect(existsSync(join(env.BURROW_DATA_DIR!, "redis"))).toBe(false);
+      // The conversation lives in that server.
+      expect(await redis.client.llen("burrow:history:terminal:r1:-")).toBe(2);
+      const doctor = await runCli(["doctor"], env);
+      expect(doctor.stdout).toMatch(/^ok {4}Redis: redis:\/\/127\.0\.0\.1:\d+\/?, version 7/m);
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it("says clearly when the configured Redis cannot be reached", async () => {
+    const result = await runCli(["ask", "hi"], settings({ REDIS_URL: "redis://127.0.0.1:1" }));
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/Cannot reach Redis at redis:\/\/127\.0\.0\.1:1.*\nCheck REDIS_URL/);
+  });
+});
+
 describe("burrow doctor", () => {
   it("reports a usable setup", async () => {
     const result = await runCli(["doctor"], settings());
@@ -104,7 +129,8 @@ describe("burrow doctor", () => {
 });
 
 describe("burrow start (the daemon) with asks from other processes", () => {
-  const env = settings({ BURROW_MAX_TOKENS: "60000", BURROW_CONTEXT_SIZE: "4096" });
+  // A context large enough that "forever" never reaches it (at ~1,000–2,600 tok/s) before a test cancels it.
+  const env = settings({ BURROW_MAX_TOKENS: "60000", BURROW_CONTEXT_SIZE: "32768" });
   const dataDir = env.BURROW_DATA_DIR!;
   let daemon: ReturnType<typeof spawnCli>;
 
@@ -151,6 +177,24 @@ describe("burrow start (the daemon) with asks from other processes", () => {
     expect((await runCli(["ask", "--chat", "c1", "my favourite fruit is pineapple"], env)).stdout).toBe(SENTENCE_REMEMBERED);
     expect((await runCli(["ask", "--chat", "c1", "what did I tell you?"], env)).stdout).toBe(SENTENCE_REMEMBERED);
     expect((await runCli(["ask", "--chat", "c2", "what did I tell you?"], env)).stdout).toBe(SENTENCE_DEFAULT);
+  });
+
+  it("loses no queued job across a daemon restart: the running one is re-queued, the waiting one answered", async () => {
+    const first = spawnCli(["ask", "--json", "sing forever"], env);
+    const firstOutput = watchOutput(first.stdout!);
+    await firstOutput.waitFor(/"type":"delta"/);
+    const second = spawnCli(["ask", "--json", "hello"], env);
+    await waitForOutput(second.stdout!, /"type":"queued"/);
+    daemon.kill("SIGTERM");
+    expect((await daemon).exitCode).toBe(0);
+    // Both asks keep waiting for Burrow to come back; nothing was answered or dropped meanwhile.
+    await startDaemon();
+    await firstOutput.waitFor(/"type":"started"[\s\S]*"type":"queued"[\s\S]*"type":"started"/);
+    first.kill("SIGINT");
+    const [firstResult, secondResult] = await Promise.all([first, second]);
+    expect(jsonEvents(secondResult.stdout).at(-1)).toMatchObject({ type: "done", answer: SENTENCE_DEFAULT });
+    expect(secondResult.stderr).toContain("[lost the connection to Burrow; waiting for it to come back (your request is kept)]");
+    expect(jsonEvents(firstResult.stdout).at(-1)?.type).toBe("cancelled");
   });
 
   it("stops on SIGTERM leaving no redis-server or other child process, and keeps history for the next start", async () => {

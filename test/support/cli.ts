@@ -13,32 +13,47 @@ export function runCli(args: string[], env: Record<string, string>, input?: stri
   return execa(process.execPath, [CLI_PATH, ...args], { env, extendEnv: false, reject: false, input: input ?? "", timeout: 60_000 });
 }
 
-export function spawnCli(args: string[], env: Record<string, string>): ResultPromise<{ env: Record<string, string>; extendEnv: false; reject: false; buffer: true; stdin: "ignore" }> {
-  return execa(process.execPath, [CLI_PATH, ...args], { env, extendEnv: false, reject: false, buffer: true, stdin: "ignore" });
+export function spawnCli(args: string[], env: Record<string, string>): ResultPromise<{ env: Record<string, string>; extendEnv: false; reject: false; buffer: true; stdin: "ignore"; forceKillAfterDelay: false }> {
+  return execa(process.execPath, [CLI_PATH, ...args], { env, extendEnv: false, reject: false, buffer: true, stdin: "ignore", forceKillAfterDelay: false });
 }
 
-/** Resolves with the accumulated text once `stream` has printed something matching `pattern`. */
-export function waitForOutput(stream: NodeJS.ReadableStream, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    let text = "";
-    const timer = setTimeout(() => {
-      stream.off("data", onData);
-      reject(new Error(`timed out waiting for ${pattern}; saw: ${text.slice(-500)}`));
-    }, timeoutMs);
-    const onEnd = () => {
-      clearTimeout(timer);
-      reject(new Error(`output ended before ${pattern}; saw: ${text.slice(-500)}`));
-    };
-    const onData = (chunk: Buffer | string) => {
-      text += chunk.toString();
-      if (pattern.test(text)) {
-        clearTimeout(timer);
-        stream.off("data", onData);
-        stream.off("end", onEnd);
-        resolvePromise(text);
-      }
-    };
-    stream.on("data", onData);
-    stream.once("end", onEnd);
+/**
+ * Collects everything a stream prints from the moment it is watched, so a test can wait for a pattern in
+ * the whole output so far (not only in what arrives after it starts waiting).
+ */
+export function watchOutput(stream: NodeJS.ReadableStream): { text: () => string; waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<string> } {
+  let text = "";
+  let ended = false;
+  const listeners = new Set<() => void>();
+  stream.on("data", (chunk: Buffer | string) => {
+    text += chunk.toString();
+    for (const listener of listeners) listener();
   });
+  stream.once("end", () => {
+    ended = true;
+    for (const listener of listeners) listener();
+  });
+  return {
+    text: () => text,
+    waitFor: (pattern, timeoutMs = 30_000) =>
+      new Promise((resolvePromise, reject) => {
+        const check = () => {
+          if (pattern.test(text)) finish(() => resolvePromise(text));
+          else if (ended) finish(() => reject(new Error(`output ended before ${pattern}; saw: ${text.slice(-500)}`)));
+        };
+        const timer = setTimeout(() => finish(() => reject(new Error(`timed out waiting for ${pattern}; saw: ${text.slice(-500)}`))), timeoutMs);
+        const finish = (settle: () => void) => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          settle();
+        };
+        listeners.add(check);
+        check();
+      }),
+  };
+}
+
+/** Resolves once `stream` has printed something matching `pattern` (from now on). */
+export function waitForOutput(stream: NodeJS.ReadableStream, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  return watchOutput(stream).waitFor(pattern, timeoutMs);
 }

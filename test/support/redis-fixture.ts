@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa, type ResultPromise } from "execa";
@@ -11,18 +12,21 @@ import { makeTempDir } from "./temp-dir.js";
  */
 export interface RedisFixture {
   readonly target: RedisTarget;
+  /** redis://127.0.0.1:PORT when started with `tcp`. */
+  readonly url: string | undefined;
   readonly socket: string;
   /** A plain client for assertions. */
   readonly client: Redis;
   stop(): Promise<void>;
 }
 
-export async function startRedisFixture(): Promise<RedisFixture> {
+export async function startRedisFixture(options: { tcp?: boolean } = {}): Promise<RedisFixture> {
   const dir = makeTempDir("burrow-redis-");
   const socket = join(dir.path, "r.sock");
+  const port = options.tcp ? await freeLoopbackPort() : 0;
   const child: ResultPromise = execa(
     "redis-server",
-    ["--port", "0", "--unixsocket", socket, "--dir", dir.path, "--appendonly", "yes", "--save", "", "--maxmemory-policy", "noeviction", "--daemonize", "no"],
+    ["--port", String(port), "--bind", "127.0.0.1", "--unixsocket", socket, "--dir", dir.path, "--appendonly", "yes", "--save", "", "--maxmemory-policy", "noeviction", "--daemonize", "no"],
     { stdio: "ignore", reject: false, cleanup: true },
   );
   const client = new Redis({ path: socket, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
@@ -40,6 +44,7 @@ export async function startRedisFixture(): Promise<RedisFixture> {
   }
   return {
     target: { kind: "socket", path: socket },
+    url: options.tcp ? `redis://127.0.0.1:${port}` : undefined,
     socket,
     client,
     async stop() {
@@ -49,4 +54,15 @@ export async function startRedisFixture(): Promise<RedisFixture> {
       dir.remove();
     },
   };
+}
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
