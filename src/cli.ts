@@ -19,6 +19,13 @@ function setup(): { config: Config; logger: Logger } {
   const logger = createLogger(dataPaths(config.dataDir).logFile, config.logLevel);
   // A stray rejection in a handler must not take the daemon (and everyone's queued work) down.
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
+  // An exception nobody caught leaves state unknown: record it, say so, and exit. Queued jobs are safe in
+  // Redis, and the job that was running is retried on the next start (BullMQ's stalled-job check).
+  process.on("uncaughtException", (error) => {
+    logger.fatal({ err: error }, "uncaught exception");
+    process.stderr.write(`burrow: internal error: ${describeError(error)}\nDetails are in ${dataPaths(config.dataDir).logFile}.\n`);
+    process.exit(1);
+  });
   return { config, logger };
 }
 
@@ -128,9 +135,12 @@ function action<A extends unknown[]>(run: (...args: A) => Promise<number>): (...
   };
 }
 
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
 const program = new Command()
   .name("burrow")
   .description("A private AI assistant that runs on your own computer.")
+  .version(version)
   .showHelpAfterError();
 
 program

@@ -74,10 +74,6 @@ export class Daemon {
     return this.engine?.info;
   }
 
-  get redisPid(): number | undefined {
-    return this.embeddedRedis?.pid;
-  }
-
   async start(): Promise<void> {
     try {
       await this.startPieces();
