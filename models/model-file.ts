@@ -18,6 +18,8 @@ export interface ModelFileInfo {
   readonly ggufInfo: GgufFileInfo;
 }
 
+const DOWNLOAD_AGAIN_HINT = "Download the model again (an interrupted download is the usual cause).";
+
 const SET_MODEL_HINT =
   `Set BURROW_MODEL=/path/to/model.gguf (the default model is Qwen2.5-7B-Instruct Q4_K_M, file ${DEFAULT_MODEL_FILE}).`;
 
@@ -56,14 +58,14 @@ export async function inspectModelFile(path: string): Promise<ModelFileInfo> {
     info = await readGgufFileInfo(path, { readTensorInfo: true, logWarnings: false });
   } catch (error) {
     return fail(`${path} is a damaged GGUF file: ${(error as Error).message}`,
-      "Download the model again (an interrupted download is the usual cause).", error);
+      DOWNLOAD_AGAIN_HINT, error);
   }
 
   // node-llama-cpp's reader returns what it could read from a cut-off header instead of throwing.
   const tensorsRead = (info.fullTensorInfo ?? info.tensorInfo ?? []).length;
   if (tensorsRead < Number(info.totalTensorCount) || (info.infoEndOffset ?? 0) > stats.size) {
     fail(`${path} is a damaged GGUF file: its header is cut off (${stats.size} bytes).`,
-      "Download the model again (an interrupted download is the usual cause).");
+      DOWNLOAD_AGAIN_HINT);
   }
 
   const meta = (key: string): unknown => metadataValue(info, key);
@@ -101,7 +103,7 @@ export async function inspectModelFile(path: string): Promise<ModelFileInfo> {
   }
   if (dataEnd > stats.size) {
     fail(`${path} is truncated: its tensors need ${dataEnd} bytes but the file has ${stats.size}.`,
-      "Download the model again (an interrupted download is the usual cause).");
+      DOWNLOAD_AGAIN_HINT);
   }
 
   const name = meta("general.name");

@@ -29,7 +29,9 @@ export class JobEventLog {
     const event: JobEvent = { ...body, jobId, at: Date.now() };
     const key = redisKeys.events(jobId);
     pipeline.xadd(key, "MAXLEN", "~", MAX_EVENTS_PER_JOB, "*", "e", JSON.stringify(event));
-    pipeline.expire(key, EVENTS_TTL_SECONDS);
+    // The TTL is (re)set by every event but the per-token deltas, which always sit between a `started`
+    // and a terminal event: one Redis command per token instead of two.
+    if (body.type !== "delta") pipeline.expire(key, EVENTS_TTL_SECONDS);
     return event;
   }
 
@@ -50,7 +52,11 @@ export class JobEventLog {
    * Yields the job's events from the first one, waiting for new ones, and ends after a terminal event
    * (done, failed, cancelled) or when `signal` aborts. Uses its own blocking connection.
    */
-  async *follow(jobId: string, signal?: AbortSignal, onConnectionLost?: () => void): AsyncGenerator<JobEvent> {
+  async *follow(
+    jobId: string,
+    options: { readonly signal?: AbortSignal; readonly onConnectionLost?: () => void } = {},
+  ): AsyncGenerator<JobEvent> {
+    const { signal, onConnectionLost } = options;
     const reader = connectRedis(this.target, "blocking", `follow:${jobId}`);
     // ioredis reconnects by itself and the read resumes from the last id seen, so an outage (Burrow
     // restarting) loses nothing; the caller is told once per outage so it can say so.

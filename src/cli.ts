@@ -64,7 +64,7 @@ async function startCommand(options: { chat: boolean }): Promise<number> {
   // No chat-platform bots exist yet, so a terminal on stdin gets the terminal chat.
   if (options.chat && process.stdin.isTTY) {
     const chatDone = runChat(
-      { producer: daemon.producer, history: daemon.history, hosting: true, close: async () => {} },
+      { producer: daemon.producer, history: daemon.history },
       { chatId: "default", input: process.stdin, streams },
     );
     await Promise.race([chatDone, stopping]);

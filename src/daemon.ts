@@ -15,11 +15,13 @@ import type { Logger } from "./log.js";
 import { connectRedis, describeRedisTarget, type RedisTarget } from "./redis.js";
 
 /** What a front end needs: put requests on the queue, follow their events, manage history. */
-export interface QueueClient {
+export interface QueueAccess {
   readonly producer: RequestProducer;
   readonly history: HistoryStore;
-  /** True when this process hosts the queue and worker itself (no daemon was running). */
-  readonly hosting: boolean;
+}
+
+/** Queue access that must be closed when the front end is done. */
+export interface QueueClient extends QueueAccess {
   close(): Promise<void>;
 }
 
@@ -168,7 +170,6 @@ export async function openQueueClient(config: Config, logger: Logger): Promise<Q
     return {
       producer,
       history: new HistoryStore(commands),
-      hosting: false,
       close: async () => {
         await producer.stop();
         await commands.quit().catch(() => {});
@@ -186,7 +187,6 @@ export async function openQueueClient(config: Config, logger: Logger): Promise<Q
   return {
     producer: daemon.producer,
     history: daemon.history,
-    hosting: true,
     close: async () => {
       await daemon.waitUntilIdle();
       await daemon.stop();

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { userInfo } from "node:os";
-import type { QueueClient } from "../../src/daemon.js";
+import type { QueueAccess } from "../../src/daemon.js";
 import { exitCodeFor, followJob } from "./follow-job.js";
 import { TerminalRenderer, type TerminalStreams } from "./terminal-renderer.js";
 
@@ -15,7 +15,7 @@ export interface AskOptions {
 }
 
 /** `burrow ask`: one question through the queue; prints the answer as it streams; returns the exit code. */
-export async function runAsk(client: QueueClient, options: AskOptions, streams: TerminalStreams, cancel?: AbortSignal): Promise<number> {
+export async function runAsk(client: QueueAccess, options: AskOptions, streams: TerminalStreams, cancel?: AbortSignal): Promise<number> {
   const submitted = await client.producer.submit({
     platform: "terminal",
     chatId: options.chatId ?? `ask-${randomUUID()}`,
@@ -27,8 +27,7 @@ export async function runAsk(client: QueueClient, options: AskOptions, streams: 
     client.producer,
     submitted.jobId,
     (event) => (options.json ? streams.out.write(`${JSON.stringify(event)}\n`) : renderer.render(event)),
-    cancel,
-    () => renderer.connectionLost(),
+    { cancel, onConnectionLost: () => renderer.connectionLost() },
   );
   return exitCodeFor(last);
 }

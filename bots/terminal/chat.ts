@@ -1,6 +1,6 @@
 import { userInfo } from "node:os";
 import { createInterface } from "node:readline";
-import type { QueueClient } from "../../src/daemon.js";
+import type { QueueAccess } from "../../src/daemon.js";
 import { conversationKey } from "../../src/contracts.js";
 import { describeError } from "../../src/errors.js";
 import { followJob } from "./follow-job.js";
@@ -19,7 +19,7 @@ const HELP = "Type a message and press Enter. /new starts a fresh conversation, 
  * `burrow chat`: an interactive chat that goes through the same queue as the bots. Works with a piped
  * stdin too (one message per line), which is how scripts and tests drive it.
  */
-export async function runChat(client: QueueClient, options: ChatOptions): Promise<void> {
+export async function runChat(client: QueueAccess, options: ChatOptions): Promise<void> {
   const { streams } = options;
   const interactive = Boolean((options.input as { isTTY?: boolean }).isTTY);
   const rl = createInterface({ input: options.input, output: interactive ? streams.out : undefined, terminal: interactive });
@@ -45,7 +45,7 @@ export async function runChat(client: QueueClient, options: ChatOptions): Promis
       try {
         const submitted = await client.producer.submit({ ...request, userId: userInfo().username, text: line });
         const renderer = new TerminalRenderer(streams);
-        await followJob(client.producer, submitted.jobId, (event) => renderer.render(event), answering.signal, () => renderer.connectionLost());
+        await followJob(client.producer, submitted.jobId, (event) => renderer.render(event), { cancel: answering.signal, onConnectionLost: () => renderer.connectionLost() });
       } catch (error) {
         streams.err.write(`Error: ${describeError(error)}\n`);
       } finally {

@@ -9,14 +9,14 @@ export async function followJob(
   producer: RequestProducer,
   jobId: string,
   onEvent: (event: JobEvent) => void,
-  cancel?: AbortSignal,
-  onConnectionLost?: () => void,
+  options: { readonly cancel?: AbortSignal; readonly onConnectionLost?: () => void } = {},
 ): Promise<JobEvent | undefined> {
+  const { cancel, onConnectionLost } = options;
   const onCancel = () => void producer.cancel(jobId, "cancelled from the terminal");
   cancel?.addEventListener("abort", onCancel, { once: true });
   let last: JobEvent | undefined;
   try {
-    for await (const event of producer.events.follow(jobId, undefined, onConnectionLost)) {
+    for await (const event of producer.events.follow(jobId, { onConnectionLost })) {
       last = event;
       onEvent(event);
     }
