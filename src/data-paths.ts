@@ -8,6 +8,8 @@ export interface DataPaths {
   readonly redisSocket: string;
   readonly logsDir: string;
   readonly logFile: string;
+  /** One JSON line per outbound request (see src/egress.ts). */
+  readonly egressLog: string;
   readonly modelsDir: string;
   /** Written by the process that hosts the queue (daemon or a one-shot `ask`), so others can find it. */
   readonly instanceFile: string;
@@ -22,6 +24,7 @@ export function dataPaths(root: string): DataPaths {
     redisSocket: join(redisDir, "redis.sock"),
     logsDir,
     logFile: join(logsDir, "burrow.log"),
+    egressLog: join(logsDir, "egress.log"),
     modelsDir: join(root, "models"),
     instanceFile: join(root, "instance.json"),
   };

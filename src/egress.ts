@@ -1,0 +1,201 @@
+import { appendFileSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { request, type Dispatcher } from "undici";
+import { BurrowError } from "./errors.js";
+
+/**
+ * The one gate every outbound HTTP request from Burrow passes. Nothing the user writes may leave the
+ * machine except web-search queries, so each request names its purpose and is checked against the rules
+ * registered for that purpose; anything without a matching rule is refused. Every request, allowed or
+ * refused, is appended to an audit log (time, purpose, host, bytes) that the privacy proof reads.
+ *
+ * The gate records host and sizes, not paths or bodies: the audit log must not become a second copy of
+ * what people asked.
+ */
+
+export const EGRESS_PURPOSES = ["search", "page", "chat-platform", "model-download"] as const;
+export type EgressPurpose = (typeof EGRESS_PURPOSES)[number];
+
+/** A rule says yes (`true`) or gives the reason it does not apply (a string). */
+export type EgressRule = (url: URL) => true | string;
+
+export interface EgressRecord {
+  readonly at: string;
+  readonly purpose: EgressPurpose;
+  readonly method: string;
+  readonly host: string;
+  readonly outcome: "allowed" | "refused" | "failed";
+  readonly status?: number;
+  readonly bytesOut: number;
+  readonly bytesIn: number;
+  readonly ms?: number;
+  readonly jobId?: string;
+  readonly reason?: string;
+}
+
+/** Where audit records go. The default appends JSON lines to a file. */
+export type EgressAuditSink = (record: EgressRecord) => void;
+
+export function fileAuditSink(path: string): EgressAuditSink {
+  mkdirSync(dirname(path), { recursive: true });
+  // Synchronous on purpose: a record must be on disk before the request it describes is sent.
+  return (record) => appendFileSync(path, `${JSON.stringify(record)}\n`);
+}
+
+/** The gate refused a destination: no rule for this purpose allows it. */
+export class EgressRefusedError extends BurrowError {
+  readonly purpose: EgressPurpose;
+  readonly host: string;
+
+  constructor(purpose: EgressPurpose, url: URL, reason: string) {
+    super("egress_refused", `Burrow refused to contact ${url.host} for ${purpose}: ${reason}`, {
+      hint: "Burrow only contacts the configured search provider, pages from this answer's search results, chat platforms and (during `models pull`) the model host.",
+    });
+    this.purpose = purpose;
+    this.host = url.host;
+  }
+}
+
+/** The request was allowed but did not complete (network error, timeout, body too large). */
+export class EgressRequestError extends BurrowError {
+  readonly purpose: EgressPurpose;
+  readonly host: string;
+
+  constructor(purpose: EgressPurpose, url: URL, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super("egress_failed", `Request to ${url.host} (${purpose}) failed: ${message}`, options);
+    this.purpose = purpose;
+    this.host = url.host;
+  }
+}
+
+export interface EgressRequest {
+  readonly method?: "GET" | "POST" | "HEAD";
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+  readonly signal?: AbortSignal;
+  /** Whole-request time limit (connect, headers and body). Default 15 s. */
+  readonly timeoutMs?: number;
+  /** The body is cut off after this many bytes and `truncated` is set. Default 2 MB. */
+  readonly maxBytes?: number;
+  /** For callers that must control connections (e.g. check resolved addresses before connecting). */
+  readonly dispatcher?: Dispatcher;
+  readonly jobId?: string;
+}
+
+export interface EgressResponse {
+  readonly url: URL;
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body as bytes, at most `maxBytes` of it. */
+  readonly body: Buffer;
+  readonly truncated: boolean;
+  /** Redirects are never followed by the gate: the caller decides, and each hop passes the gate again. */
+  readonly location: string | undefined;
+}
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+const DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
+
+export class EgressGate {
+  private readonly rules = new Map<EgressPurpose, Set<EgressRule>>();
+
+  constructor(private readonly audit: EgressAuditSink) {}
+
+  /** Allows destinations for a purpose while the returned function has not been called. */
+  allow(purpose: EgressPurpose, rule: EgressRule): () => void {
+    let set = this.rules.get(purpose);
+    if (!set) this.rules.set(purpose, (set = new Set()));
+    set.add(rule);
+    return () => set.delete(rule);
+  }
+
+  /** Allows exactly these origins (scheme://host:port) for a purpose. */
+  allowOrigins(purpose: EgressPurpose, origins: readonly string[]): () => void {
+    const allowed = new Set(origins.map((origin) => new URL(origin).origin));
+    return this.allow(purpose, (url) => (allowed.has(url.origin) ? true : `${url.origin} is not a configured ${purpose} destination`));
+  }
+
+  /** Why `url` may not be contacted for `purpose`, or undefined when a rule allows it. */
+  check(purpose: EgressPurpose, url: URL): string | undefined {
+    if (url.protocol !== "http:" && url.protocol !== "https:") return `only http and https are allowed, not ${url.protocol}`;
+    if (url.username || url.password) return "URLs with credentials are not allowed";
+    const reasons: string[] = [];
+    for (const rule of this.rules.get(purpose) ?? []) {
+      const verdict = rule(url);
+      if (verdict === true) return undefined;
+      reasons.push(verdict);
+    }
+    return reasons[0] ?? `nothing is allowed for ${purpose} right now`;
+  }
+
+  /** Records a request made by a library the gate cannot wrap (e.g. the model downloader). */
+  record(purpose: EgressPurpose, url: URL, details: Partial<Omit<EgressRecord, "at" | "purpose" | "host">> = {}): void {
+    this.audit({ at: new Date().toISOString(), purpose, method: "GET", host: url.host, outcome: "allowed", bytesOut: 0, bytesIn: 0, ...details });
+  }
+
+  async request(purpose: EgressPurpose, target: string | URL, options: EgressRequest = {}): Promise<EgressResponse> {
+    const url = new URL(target);
+    const method = options.method ?? "GET";
+    const base = { purpose, method, host: url.host, jobId: options.jobId };
+    const refusal = this.check(purpose, url);
+    if (refusal !== undefined) {
+      this.audit({ at: new Date().toISOString(), ...base, outcome: "refused", bytesOut: 0, bytesIn: 0, reason: refusal });
+      throw new EgressRefusedError(purpose, url, refusal);
+    }
+    const bytesOut = Buffer.byteLength(url.pathname + url.search) + (options.body ? Buffer.byteLength(options.body) : 0);
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const started = performance.now();
+    let bytesIn = 0;
+    let status: number | undefined;
+    try {
+      const response = await request(url, {
+        method,
+        headers: options.headers,
+        body: options.body,
+        signal,
+        dispatcher: options.dispatcher,
+      });
+      status = response.statusCode;
+      const chunks: Buffer[] = [];
+      let truncated = false;
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        const room = maxBytes - bytesIn;
+        if (chunk.length >= room) {
+          chunks.push(chunk.subarray(0, room));
+          bytesIn += room;
+          truncated = chunk.length > room;
+          if (truncated) break;
+        } else {
+          chunks.push(chunk);
+          bytesIn += chunk.length;
+        }
+      }
+      if (truncated) response.body.destroy();
+      const headers = flattenHeaders(response.headers);
+      this.audit({ at: new Date().toISOString(), ...base, outcome: "allowed", status, bytesOut, bytesIn, ms: Math.round(performance.now() - started) });
+      return { url, status, headers, body: Buffer.concat(chunks), truncated, location: headers["location"] };
+    } catch (error) {
+      const reason = timeout.aborted ? `no complete answer within ${timeoutMs / 1000} s` : options.signal?.aborted ? "cancelled" : describeNetworkError(error);
+      this.audit({ at: new Date().toISOString(), ...base, outcome: "failed", status, bytesOut, bytesIn, ms: Math.round(performance.now() - started), reason });
+      if (options.signal?.aborted) throw options.signal.reason ?? error;
+      throw new EgressRequestError(purpose, url, reason, { cause: error });
+    }
+  }
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return flat;
+}
+
+function describeNetworkError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  return code && !message.includes(code) ? `${message} (${code})` : message;
+}
