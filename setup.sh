@@ -17,8 +17,11 @@ missing=""
 if [ "$mode" = test ] || [ -z "${REDIS_URL:-}${BURROW_REDIS_URL:-}" ]; then
   command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 fi
-# bubblewrap is the code sandbox.
+# bubblewrap is the code sandbox; setpriv and prlimit (util-linux) set its uid and limits; python3 is
+# one of the languages it runs.
 command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
+{ command -v setpriv >/dev/null 2>&1 && command -v prlimit >/dev/null 2>&1; } || missing="$missing util-linux"
+command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -29,7 +32,7 @@ if [ -n "$missing" ]; then
     echo "setup: Burrow needs$missing. Install with:" >&2
     echo "  sudo apt-get update && sudo apt-get install -y$missing" >&2
     case "$missing" in *redis-server*) exit 1 ;; esac
-    echo "setup: going on without bubblewrap (code execution stays off until it is installed)." >&2
+    echo "setup: going on without them (code execution stays off until they are installed)." >&2
   fi
 fi
 

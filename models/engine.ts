@@ -1,5 +1,6 @@
 import {
   LlamaChatSession,
+  type ChatSessionModelFunctions,
   QwenChatWrapper,
   type ChatHistoryItem,
   type Llama,
@@ -26,15 +27,42 @@ export interface ChatTurn {
   readonly text: string;
 }
 
-export interface GenerateOptions {
+export interface ChatOptions {
   readonly systemPrompt: string;
   readonly history: readonly ChatTurn[];
-  readonly userText: string;
+}
+
+export interface PromptOptions {
   readonly maxTokens: number;
   readonly temperature: number;
   readonly signal?: AbortSignal;
-  /** Called with each piece of answer text as it is decoded, in order. */
+  /**
+   * Return the text so far (stopReason "abort") instead of throwing when `signal` aborts after the answer
+   * started. Used for budgets, where a partial answer is worth keeping.
+   */
+  readonly stopOnAbortSignal?: boolean;
+  /** Called with each piece of answer text as it is decoded, in order (thoughts excluded). */
   readonly onText?: (text: string) => void;
+  /** Called with each piece of a thinking model's thought section; never part of the answer. */
+  readonly onThought?: (text: string) => void;
+  /** Most tokens a thinking model may spend in its thought section. */
+  readonly thoughtTokens?: number;
+  /**
+   * Tools the model may call. node-llama-cpp constrains each call with a grammar built from the
+   * parameter schema, so a call is always well-formed; handlers must not throw (a throw aborts the prompt).
+   */
+  readonly functions?: ChatSessionModelFunctions;
+}
+
+export interface GenerateOptions extends ChatOptions, PromptOptions {
+  readonly userText: string;
+}
+
+/** One conversation on the engine's sequence: several prompts in a row keep each other's context. */
+export interface EngineChat {
+  prompt(userText: string, options: PromptOptions): Promise<GenerateResult>;
+  /** Releases the engine for the next job; the sequence (and its evaluated tokens) stays. */
+  dispose(): void;
 }
 
 export type StopReason = "eogToken" | "maxTokens" | "abort" | "stopGenerationTrigger" | "functionCalls" | "customStopTrigger";
@@ -112,32 +140,64 @@ export class ModelEngine {
     return this.engineInfo;
   }
 
+  /** One prompt in a fresh conversation: the common case. */
   async generate(options: GenerateOptions): Promise<GenerateResult> {
+    const chat = this.openChat(options);
+    try {
+      return await chat.prompt(options.userText, options);
+    } finally {
+      chat.dispose();
+    }
+  }
+
+  /**
+   * Starts a conversation from a system prompt and history. Holds the engine until disposed: the serial
+   * worker runs one job at a time, so a second open chat is a bug and throws.
+   */
+  openChat(options: ChatOptions): EngineChat {
     const sequence = this.sequence;
-    if (!sequence) throw new Error("ModelEngine.generate() called before start()");
-    if (this.busy) throw new Error("ModelEngine.generate() called while another generation runs");
+    if (!sequence) throw new Error("ModelEngine.openChat() called before start()");
+    if (this.busy) throw new Error("ModelEngine.openChat() called while another chat is open");
     this.busy = true;
     // A fresh session per job over the same sequence: the session holds no state Burrow needs, while the
     // sequence keeps the evaluated tokens so a matching prefix is not evaluated again.
     const session = new LlamaChatSession({ contextSequence: sequence, chatWrapper: new QwenChatWrapper(), autoDisposeSequence: false });
-    const before = sequence.tokenMeter.getState();
-    try {
-      session.setChatHistory(toChatHistory(options.systemPrompt, options.history));
-      const result = await session.promptWithMeta(options.userText, {
-        maxTokens: options.maxTokens,
-        temperature: options.temperature,
-        signal: options.signal,
-        onTextChunk: options.onText,
-      });
-      const used = sequence.tokenMeter.diff(before);
-      return { text: result.responseText, stopReason: result.stopReason, promptTokens: used.usedInputTokens, completionTokens: used.usedOutputTokens };
-    } catch (error) {
-      if (options.signal?.aborted) throw new GenerationAbortedError(error);
-      throw error;
-    } finally {
-      session.dispose({ disposeSequence: false });
-      this.busy = false;
-    }
+    session.setChatHistory(toChatHistory(options.systemPrompt, options.history));
+    let disposed = false;
+    return {
+      prompt: async (userText, prompt) => {
+        if (disposed) throw new Error("EngineChat.prompt() called after dispose()");
+        const before = sequence.tokenMeter.getState();
+        try {
+          const result = await session.promptWithMeta(userText, {
+            maxTokens: prompt.maxTokens,
+            temperature: prompt.temperature,
+            signal: prompt.signal,
+            stopOnAbortSignal: prompt.stopOnAbortSignal ?? false,
+            functions: prompt.functions,
+            budgets: prompt.thoughtTokens === undefined ? undefined : { thoughtTokens: prompt.thoughtTokens },
+            onResponseChunk: (chunk) => {
+              if (chunk.type === "segment") {
+                if (chunk.segmentType === "thought" && chunk.text !== "") prompt.onThought?.(chunk.text);
+              } else if (chunk.text !== "") {
+                prompt.onText?.(chunk.text);
+              }
+            },
+          });
+          const used = sequence.tokenMeter.diff(before);
+          return { text: result.responseText, stopReason: result.stopReason, promptTokens: used.usedInputTokens, completionTokens: used.usedOutputTokens };
+        } catch (error) {
+          if (prompt.signal?.aborted) throw new GenerationAbortedError(error);
+          throw error;
+        }
+      },
+      dispose: () => {
+        if (disposed) return;
+        disposed = true;
+        session.dispose({ disposeSequence: false });
+        this.busy = false;
+      },
+    };
   }
 
   async stop(): Promise<void> {

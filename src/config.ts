@@ -38,6 +38,8 @@ interface SettingSpec<T> {
   /** What a valid value looks like, used in the one-line error. */
   readonly expected: string;
   readonly schema: z.ZodType<T>;
+  /** Secrets may also come from a file named by <NAME>_FILE, and are never shown in errors or logs. */
+  readonly secret?: boolean;
 }
 
 const wholeNumber = (min: number, max: number) =>
@@ -50,6 +52,17 @@ const redisUrl = z.string().refine((value) => {
     return false;
   }
 });
+
+const httpUrl = z.string().refine((value) => {
+  try {
+    return ["http:", "https:"].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+});
+
+export const SEARCH_PROVIDERS = ["duckduckgo", "searxng", "brave", "off"] as const;
+export type SearchProviderName = (typeof SEARCH_PROVIDERS)[number];
 
 /** The settings, keyed by their environment name. Order is the order shown in docs. */
 export const SETTINGS = {
@@ -101,6 +114,73 @@ export const SETTINGS = {
     expected: "a whole number from 0 to 500",
     schema: wholeNumber(0, 500),
   },
+  BURROW_SEARCH_PROVIDER: {
+    doc: "Web search for the agent: duckduckgo (no key), searxng (your instance), brave (API key), or off.",
+    defaultText: "duckduckgo",
+    expected: "duckduckgo, searxng, brave or off",
+    schema: z.enum(SEARCH_PROVIDERS),
+  },
+  BURROW_SEARXNG_URL: {
+    doc: "Base URL of the SearXNG instance (JSON format enabled) when BURROW_SEARCH_PROVIDER=searxng.",
+    defaultText: "unset (compose.yaml sets http://searxng:8080)",
+    expected: "an http:// or https:// URL",
+    schema: httpUrl,
+  },
+  BURROW_BRAVE_API_KEY: {
+    doc: "Brave Search API key when BURROW_SEARCH_PROVIDER=brave (or BURROW_BRAVE_API_KEY_FILE).",
+    defaultText: "unset",
+    expected: "an API key",
+    schema: z.string().min(8).max(200),
+    secret: true,
+  },
+  BURROW_SEARCH_URL: {
+    doc: "Send the chosen provider's requests to this base URL instead (a mirror or proxy).",
+    defaultText: "unset: the provider's own address",
+    expected: "an http:// or https:// URL",
+    schema: httpUrl,
+  },
+  BURROW_MAX_TOOL_STEPS: {
+    doc: "Most tool calls (searches, page reads, code runs) one answer may make; 0 turns tools off.",
+    defaultText: "6",
+    expected: "a whole number from 0 to 50",
+    schema: wholeNumber(0, 50),
+  },
+  BURROW_JOB_TIMEOUT: {
+    doc: "Most seconds one answer may take, tools included; the answer so far is kept and marked.",
+    defaultText: "900",
+    expected: "a whole number of seconds from 10 to 86400",
+    schema: wholeNumber(10, 86_400),
+  },
+  BURROW_THOUGHT_TOKENS: {
+    doc: "Most tokens a thinking model (Qwen3) may spend reasoning before it answers.",
+    defaultText: "512",
+    expected: "a whole number from 0 to 65536",
+    schema: wholeNumber(0, 65_536),
+  },
+  BURROW_FIX_ROUNDS: {
+    doc: "How many times the agent may fix code that failed when run in the sandbox; 0 runs it once, no fixes.",
+    defaultText: "2",
+    expected: "a whole number from 0 to 10",
+    schema: wholeNumber(0, 10),
+  },
+  BURROW_CODE_TIMEOUT: {
+    doc: "Seconds one sandboxed code run may take before its whole process tree is killed.",
+    defaultText: "10",
+    expected: "a whole number from 1 to 600",
+    schema: wholeNumber(1, 600),
+  },
+  BURROW_SANDBOX_UID: {
+    doc: "Unprivileged user id that sandboxed code runs as (its process limits only hold for non-root).",
+    defaultText: "65534 (nobody)",
+    expected: "a whole number from 1 to 4294967294",
+    schema: wholeNumber(1, 4_294_967_294),
+  },
+  BURROW_PAGE_TOKENS: {
+    doc: "Most tokens of one web page's text given to the model.",
+    defaultText: "1500",
+    expected: "a whole number from 100 to 32768",
+    schema: wholeNumber(100, 32_768),
+  },
   BURROW_LOG_LEVEL: {
     doc: "Log level of <BURROW_DATA_DIR>/logs/burrow.log.",
     defaultText: "info",
@@ -115,7 +195,12 @@ export type SettingName = keyof typeof SETTINGS;
 const ALIASES: Readonly<Record<string, SettingName>> = { REDIS_URL: "BURROW_REDIS_URL" };
 
 /** Names of every environment variable the config reads, for docs and compose.yaml's check. */
-export const CONFIG_ENV_NAMES: readonly string[] = ["BURROW_CONFIG", ...Object.keys(SETTINGS), ...Object.keys(ALIASES)];
+export const CONFIG_ENV_NAMES: readonly string[] = [
+  "BURROW_CONFIG",
+  ...Object.keys(SETTINGS),
+  ...Object.entries(SETTINGS).filter(([, spec]) => (spec as SettingSpec<unknown>).secret).map(([name]) => `${name}_FILE`),
+  ...Object.keys(ALIASES),
+];
 
 export interface Config {
   readonly dataDir: string;
@@ -128,11 +213,28 @@ export interface Config {
   readonly temperature: number;
   readonly historyTurns: number;
   readonly logLevel: LogLevel;
+  readonly search: {
+    readonly provider: SearchProviderName;
+    readonly searxngUrl: string | undefined;
+    readonly braveApiKey: string | undefined;
+    readonly baseUrl: string | undefined;
+  };
+  readonly agent: {
+    readonly maxToolSteps: number;
+    readonly jobTimeoutSeconds: number;
+    readonly thoughtTokens: number;
+    readonly fixRounds: number;
+    readonly pageTokens: number;
+  };
+  readonly sandbox: {
+    readonly uid: number;
+    readonly timeoutSeconds: number;
+  };
   /** The config file that was read, if any. */
   readonly configFile: string | undefined;
 }
 
-type Source = { kind: "env" } | { kind: "file"; path: string };
+type Source = { kind: "env" } | { kind: "file"; path: string } | { kind: "secret-file"; path: string };
 type RawValue = { value: unknown; source: Source };
 
 /**
@@ -154,15 +256,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   for (const [alias, name] of Object.entries(ALIASES)) setFromEnv(raw, name, env[alias]);
-  for (const name of Object.keys(SETTINGS) as SettingName[]) setFromEnv(raw, name, env[name]);
+  for (const name of Object.keys(SETTINGS) as SettingName[]) {
+    const spec: SettingSpec<unknown> = SETTINGS[name];
+    if (spec.secret) setFromSecretFile(raw, name, env[`${name}_FILE`]);
+    setFromEnv(raw, name, env[name]);
+  }
 
   const value = <N extends SettingName>(name: N): z.output<(typeof SETTINGS)[N]["schema"]> | undefined => {
     const entry = raw.get(name);
     if (!entry) return undefined;
     const parsed = SETTINGS[name].schema.safeParse(entry.value);
     if (!parsed.success) {
-      const where = entry.source.kind === "env" ? "the environment" : `config file ${entry.source.path}`;
-      throw new ConfigError(name, `Invalid setting ${name}=${JSON.stringify(entry.value)} (from ${where}): expected ${SETTINGS[name].expected}.`);
+      const where = entry.source.kind === "env" ? "the environment" : entry.source.kind === "file" ? `config file ${entry.source.path}` : `file ${entry.source.path}`;
+      const spec: SettingSpec<unknown> = SETTINGS[name];
+      const shown = spec.secret ? "(hidden)" : JSON.stringify(entry.value);
+      throw new ConfigError(name, `Invalid setting ${name}=${shown} (from ${where}): expected ${spec.expected}.`);
     }
     return parsed.data as z.output<(typeof SETTINGS)[N]["schema"]>;
   };
@@ -179,6 +287,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temperature: value("BURROW_TEMPERATURE") ?? 0.7,
     historyTurns: value("BURROW_HISTORY_TURNS") ?? 12,
     logLevel: value("BURROW_LOG_LEVEL") ?? "info",
+    search: Object.freeze({
+      provider: value("BURROW_SEARCH_PROVIDER") ?? "duckduckgo",
+      searxngUrl: value("BURROW_SEARXNG_URL"),
+      braveApiKey: value("BURROW_BRAVE_API_KEY"),
+      baseUrl: value("BURROW_SEARCH_URL"),
+    }),
+    agent: Object.freeze({
+      maxToolSteps: value("BURROW_MAX_TOOL_STEPS") ?? 6,
+      jobTimeoutSeconds: value("BURROW_JOB_TIMEOUT") ?? 900,
+      thoughtTokens: value("BURROW_THOUGHT_TOKENS") ?? 512,
+      fixRounds: value("BURROW_FIX_ROUNDS") ?? 2,
+      pageTokens: value("BURROW_PAGE_TOKENS") ?? 1500,
+    }),
+    sandbox: Object.freeze({
+      uid: value("BURROW_SANDBOX_UID") ?? 65_534,
+      timeoutSeconds: value("BURROW_CODE_TIMEOUT") ?? 10,
+    }),
     configFile,
   };
   return Object.freeze(config);
@@ -192,6 +317,21 @@ function settingNameOf(key: string): SettingName | undefined {
 function setFromEnv(raw: Map<SettingName, RawValue>, name: SettingName, value: string | undefined): void {
   // An empty variable counts as unset: `FOO= burrow start` is how shells clear a setting.
   if (value !== undefined && value.trim() !== "") raw.set(name, { value: value.trim(), source: { kind: "env" } });
+}
+
+/** Docker/systemd style secrets: NAME_FILE names a file holding the value (trailing newline dropped). */
+function setFromSecretFile(raw: Map<SettingName, RawValue>, name: SettingName, path: string | undefined): void {
+  if (path === undefined || path.trim() === "") return;
+  let value: string;
+  try {
+    value = readFileSync(path.trim(), "utf8").trim();
+  } catch (error) {
+    throw new ConfigError(name, `Cannot read ${name}_FILE=${JSON.stringify(path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, {
+      hint: `Point ${name}_FILE at a readable file that holds only the value, or set ${name} instead.`,
+      cause: error,
+    });
+  }
+  raw.set(name, { value, source: { kind: "secret-file", path: path.trim() } });
 }
 
 function resolveConfigFile(env: NodeJS.ProcessEnv, configDir: string): string | undefined {

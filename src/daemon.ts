@@ -1,13 +1,15 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
-import { createChatAgent } from "../agent/chat-agent.js";
+import { createAgent } from "../agent/agent.js";
+import { openAgentTools, type AgentToolSet } from "../agent/tool-setup.js";
 import { ModelEngine, type EngineInfo } from "../models/engine.js";
 import { HistoryStore } from "../queue/history-store.js";
 import { RequestProducer } from "../queue/producer.js";
 import { RequestWorker } from "../queue/worker.js";
 import type { Config } from "./config.js";
 import { dataPaths } from "./data-paths.js";
+import { EgressGate, fileAuditSink } from "./egress.js";
 import { EmbeddedRedis } from "./embedded-redis.js";
 import { BurrowError, RedisError } from "./errors.js";
 import { claimInstance, isAlive, readLiveInstance, releaseInstance, updateInstance, type InstanceRecord } from "./instance-file.js";
@@ -43,6 +45,8 @@ export class Daemon {
   private embeddedRedis: EmbeddedRedis | undefined;
   private commands: Redis | undefined;
   private engine: ModelEngine | undefined;
+  private toolSet: AgentToolSet | undefined;
+  private readonly gate: EgressGate;
   private worker: RequestWorker | undefined;
   private producerInstance: RequestProducer | undefined;
   private historyStore: HistoryStore | undefined;
@@ -55,6 +59,7 @@ export class Daemon {
     private readonly role: "daemon" | "ask" = "daemon",
   ) {
     this.paths = dataPaths(config.dataDir);
+    this.gate = new EgressGate(fileAuditSink(this.paths.egressLog));
   }
 
   get producer(): RequestProducer {
@@ -108,7 +113,18 @@ export class Daemon {
     // The model loads before the worker starts, so a bad model file fails start-up instead of every job.
     this.engine = new ModelEngine({ modelPath: config.modelPath, threads: config.threads, contextSize: config.contextSize, logger });
     await this.engine.start();
-    const agent = createChatAgent({ engine: this.engine, maxTokens: config.maxTokens, temperature: config.temperature });
+    this.toolSet = await openAgentTools(config, this.gate, logger);
+    const agent = createAgent({
+      engine: this.engine,
+      tools: this.toolSet.tools,
+      maxTokens: config.maxTokens,
+      temperature: config.temperature,
+      maxToolSteps: config.agent.maxToolSteps,
+      timeoutMs: config.agent.jobTimeoutSeconds * 1000,
+      thoughtTokens: config.agent.thoughtTokens,
+      fixRounds: config.agent.fixRounds,
+      pageTokens: config.agent.pageTokens,
+    });
     this.worker = new RequestWorker({ target: this.target, agent, logger, historyTurns: config.historyTurns });
     await this.worker.start();
 
@@ -134,6 +150,7 @@ export class Daemon {
     const steps: [string, () => Promise<void> | void][] = [
       ["producer", () => this.producerInstance?.stop()],
       ["worker", () => this.worker?.stop()],
+      ["tools", () => this.toolSet?.stop()],
       ["engine", () => this.engine?.stop()],
       ["redis connection", async () => void (await this.commands?.quit())],
       ["redis-server", () => this.embeddedRedis?.stop()],
@@ -149,6 +166,7 @@ export class Daemon {
     this.producerInstance = undefined;
     this.worker = undefined;
     this.engine = undefined;
+    this.toolSet = undefined;
     this.commands = undefined;
     this.embeddedRedis = undefined;
     this.claimed = false;

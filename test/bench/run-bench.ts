@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { getLlama, LlamaChatSession, QwenChatWrapper } from "node-llama-cpp";
-import { SYSTEM_PROMPT } from "../../agent/prompts.js";
+import { systemPromptFor } from "../../agent/prompts.js";
 import { JobEventSchema, type JobEvent } from "../../src/contracts.js";
 import { physicalCoreCount } from "../../models/physical-cores.js";
 import { cliEnv, spawnCli, waitForOutput } from "../support/cli.js";
@@ -39,7 +39,7 @@ async function direct(modelPath: string, threads: number): Promise<Sample[]> {
   for (let run = 0; run < RUNS; run++) {
     // A fresh evaluation each run, like a new conversation through Burrow (which reuses only the prefix).
     await sequence.clearHistory();
-    const session = new LlamaChatSession({ contextSequence: sequence, chatWrapper: new QwenChatWrapper(), systemPrompt: SYSTEM_PROMPT, autoDisposeSequence: false });
+    const session = new LlamaChatSession({ contextSequence: sequence, chatWrapper: new QwenChatWrapper(), systemPrompt: systemPromptFor({ unavailable: new Map() }), autoDisposeSequence: false });
     const before = sequence.tokenMeter.getState();
     const start = performance.now();
     let first: number | undefined;

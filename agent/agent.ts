@@ -1,0 +1,186 @@
+import { pushable, type Pushable } from "it-pushable";
+import type { Agent, AgentContext, AgentEvent, ChatRequest } from "../src/contracts.js";
+import { GenerationAbortedError, type EngineChat, type ModelEngine, type PromptOptions } from "../models/engine.js";
+import { buildAgentFunctions, tail, type JobToolState } from "./agent-functions.js";
+import { checkCodeAnswer, type CodeRunFn, type CodeVerdict } from "./code-check.js";
+import { programOf } from "./code-blocks.js";
+import { JobBudget } from "./job-budget.js";
+import { FIX_SEPARATOR, systemPromptFor } from "./prompts.js";
+import { SourceList } from "./source-list.js";
+import type { AgentTools, CodePort } from "./tool-ports.js";
+
+export interface AgentOptions {
+  readonly engine: ModelEngine;
+  readonly tools: AgentTools;
+  readonly maxTokens: number;
+  readonly temperature: number;
+  readonly maxToolSteps: number;
+  readonly timeoutMs: number;
+  readonly thoughtTokens: number;
+  /** Rounds of "run the code, feed the error back"; the code is still run once with 0. */
+  readonly fixRounds: number;
+  readonly pageTokens: number;
+}
+
+/** Fewer tokens than this left: no point asking the model for a fix. */
+const MIN_FIX_TOKENS = 64;
+/** Most characters of a failing run's output fed back to the model or shown to the user. */
+const ERROR_DETAIL_CHARS = 1_500;
+
+/**
+ * The agent: one run per job. The model reasons and may call tools (search, page reader, code runner)
+ * while it answers; the answer streams as `delta` events. If the answer holds runnable code it is run in
+ * the sandbox and, on failure, fixed in bounded rounds. Budgets stop the work without losing the answer.
+ */
+export function createAgent(options: AgentOptions): Agent {
+  const systemPrompt = systemPromptFor(options.tools);
+  const toolsOffered = options.maxToolSteps > 0;
+  let current: JobToolState | undefined;
+  // Built once: the function definitions are part of the prompt prefix, which must stay byte-identical.
+  const functions = toolsOffered
+    ? buildAgentFunctions(options.tools, () => {
+        if (!current) throw new Error("a tool was called outside a job");
+        return current;
+      })
+    : {};
+  const hasFunctions = Object.keys(functions).length > 0;
+
+  return (request, context) => {
+    const output = pushable<AgentEvent>({ objectMode: true });
+    const budget = new JobBudget({ maxToolSteps: options.maxToolSteps, timeoutMs: options.timeoutMs }, context.signal);
+    const state: JobToolState = {
+      jobId: context.jobId,
+      budget,
+      sources: new SourceList(),
+      pageTokens: options.pageTokens,
+      emit: (event) => output.push(event),
+      problems: [],
+    };
+    current = state;
+    runJob(options, { systemPrompt, functions: hasFunctions ? functions : undefined }, request, context, state, output)
+      .then(() => output.end())
+      .catch((error: unknown) => output.end(error as Error))
+      .finally(() => {
+        budget.dispose();
+        if (current === state) current = undefined;
+      });
+    return output;
+  };
+}
+
+interface Prepared {
+  readonly systemPrompt: string;
+  readonly functions: PromptOptions["functions"];
+}
+
+async function runJob(
+  options: AgentOptions,
+  prepared: Prepared,
+  request: ChatRequest,
+  context: AgentContext,
+  state: JobToolState,
+  output: Pushable<AgentEvent>,
+): Promise<void> {
+  const { budget } = state;
+  const startedAt = performance.now();
+  let firstTokenMs: number | null = null;
+  let promptTokens = 0;
+  let completionTokens = 0;
+  let thinking = false;
+  const emitText = (text: string): void => {
+    firstTokenMs ??= performance.now() - startedAt;
+    thinking = false;
+    output.push({ type: "delta", text });
+  };
+  const chat: EngineChat = options.engine.openChat({ systemPrompt: prepared.systemPrompt, history: context.history });
+  try {
+    const ask = async (text: string, maxTokens: number) => {
+      const result = await chat.prompt(text, {
+        maxTokens,
+        temperature: options.temperature,
+        signal: budget.signal,
+        stopOnAbortSignal: true,
+        functions: prepared.functions,
+        thoughtTokens: options.thoughtTokens,
+        onText: emitText,
+        onThought: () => {
+          // Thoughts are never shown; the user only learns that the model is thinking.
+          if (!thinking) output.push({ type: "thinking", text: "thinking…" });
+          thinking = true;
+        },
+      });
+      promptTokens += result.promptTokens;
+      completionTokens += result.completionTokens;
+      if (budget.cancelled) throw new GenerationAbortedError(budget.signal.reason);
+      return result;
+    };
+
+    const first = await ask(withAttachments(request.text, request.attachments), options.maxTokens);
+    let answer = first.text;
+    const notes: string[] = [];
+    if (answer.trim() === "" && first.stopReason !== "maxTokens" && !budget.stopped) {
+      // Say so rather than posting nothing: an empty reply looks like a hang in a chat.
+      answer = "(The model gave an empty answer. Try rephrasing the question.)";
+      emitText(answer);
+    }
+    let hitTokenLimit = first.stopReason === "maxTokens";
+
+    let verdict: CodeVerdict | undefined;
+    if (!budget.stopped && !hitTokenLimit && programOf(answer)) {
+      verdict = await checkCodeAnswer({
+        question: [request.text, ...request.attachments.map((file) => file.text)].join("\n\n"),
+        answer,
+        run: options.tools.code ? codeRunner(options.tools.code) : undefined,
+        unavailableReason: options.tools.unavailable.get("run_code"),
+        rounds: options.fixRounds,
+        signal: budget.signal,
+        onEvent: (event) => output.push(event),
+        fix: async (feedback) => {
+          const left = options.maxTokens - completionTokens;
+          if (budget.stopped || left < MIN_FIX_TOKENS) return undefined;
+          output.push({ type: "delta", text: FIX_SEPARATOR });
+          const fixed = await ask(feedback, left);
+          if (fixed.stopReason === "maxTokens") hitTokenLimit = true;
+          return fixed.text;
+        },
+      });
+      answer = verdict.answer;
+      if (verdict.note) notes.push(verdict.note);
+    }
+
+    if (hitTokenLimit) notes.push(`[Answer cut off at the ${options.maxTokens}-token limit (BURROW_MAX_TOKENS).]`);
+    if (budget.note) notes.push(budget.note);
+    for (const problem of state.problems) {
+      if (!notes.some((note) => note.includes(problem))) notes.push(`⚠️ ${problem}`);
+    }
+    const { sources, footer } = state.sources.sourcesFor(answer);
+    const ending = (notes.length > 0 ? `\n\n${notes.join("\n")}` : "") + footer;
+    if (ending) output.push({ type: "delta", text: ending });
+    output.push({
+      type: "done",
+      answer: answer + ending,
+      sources,
+      usage: { promptTokens, completionTokens, firstTokenMs, totalMs: performance.now() - startedAt },
+    });
+  } finally {
+    chat.dispose();
+  }
+}
+
+/** Runs code for the self-correction loop and reduces the result to passed / failed / timed out. */
+function codeRunner(code: CodePort): CodeRunFn {
+  return async (language, source, signal) => {
+    const run = await code.run({ language, code: source, signal });
+    if (run.timedOut) return { status: "timeout", detail: `still running after ${Math.round(run.durationMs / 1000)} s` };
+    if (run.exitCode === 0 && !run.outputTruncated) return { status: "passed", detail: "" };
+    const output = run.stderr.trim() || run.stdout.trim() || `exit code ${run.exitCode ?? "none"} (${run.outcome})`;
+    const limit = run.outputTruncated ? "\n(output cut off at the sandbox's limit)" : "";
+    return { status: "failed", detail: tail(output, ERROR_DETAIL_CHARS) + limit };
+  };
+}
+
+function withAttachments(text: string, attachments: readonly { name: string; text: string }[]): string {
+  if (attachments.length === 0) return text;
+  const files = attachments.map((file) => `File ${file.name}:\n\`\`\`\n${file.text}\n\`\`\``).join("\n\n");
+  return `${text}\n\n${files}`;
+}
