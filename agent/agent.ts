@@ -7,6 +7,7 @@ import { programOf } from "./code-blocks.js";
 import { JobBudget } from "./job-budget.js";
 import { FIX_SEPARATOR, systemPromptFor } from "./prompts.js";
 import { SourceList } from "./source-list.js";
+import { stripThoughts, ThoughtFilter, type FilteredChunk } from "./thought-filter.js";
 import type { AgentTools, CodePort } from "./tool-ports.js";
 
 export interface AgentOptions {
@@ -88,6 +89,9 @@ async function runJob(
   let completionTokens = 0;
   let thinking = false;
   const emitText = (text: string): void => {
+    // Leading blank lines left where a thought was removed would show as an empty message.
+    if (firstTokenMs === null) text = text.replace(/^\s+/, "");
+    if (text === "") return;
     firstTokenMs ??= performance.now() - startedAt;
     thinking = false;
     output.push({ type: "delta", text });
@@ -95,6 +99,16 @@ async function runJob(
   const chat: EngineChat = options.engine.openChat({ systemPrompt: prepared.systemPrompt, history: context.history });
   try {
     const ask = async (text: string, maxTokens: number) => {
+      const filter = new ThoughtFilter();
+      const onThought = (): void => {
+        // Thoughts are never shown; the user only learns that the model is thinking.
+        if (!thinking) output.push({ type: "thinking", text: "thinking…" });
+        thinking = true;
+      };
+      const route = (chunk: FilteredChunk): void => {
+        if (chunk.thought) onThought();
+        if (chunk.answer) emitText(chunk.answer);
+      };
       const result = await chat.prompt(text, {
         maxTokens,
         temperature: options.temperature,
@@ -102,17 +116,14 @@ async function runJob(
         stopOnAbortSignal: true,
         functions: prepared.functions,
         thoughtTokens: options.thoughtTokens,
-        onText: emitText,
-        onThought: () => {
-          // Thoughts are never shown; the user only learns that the model is thinking.
-          if (!thinking) output.push({ type: "thinking", text: "thinking…" });
-          thinking = true;
-        },
+        onText: (chunk) => route(filter.push(chunk)),
+        onThought,
       });
+      route(filter.flush());
       promptTokens += result.promptTokens;
       completionTokens += result.completionTokens;
       if (budget.cancelled) throw new GenerationAbortedError(budget.signal.reason);
-      return result;
+      return { ...result, text: stripThoughts(result.text) };
     };
 
     const first = await ask(withAttachments(request.text, request.attachments), options.maxTokens);

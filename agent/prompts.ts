@@ -8,7 +8,7 @@ import type { AgentTools } from "./tool-ports.js";
 export function systemPromptFor(tools: AgentTools): string {
   const lines = [
     "You are Burrow, a private assistant running entirely on the user's own computer.",
-    "Think step by step before you answer, and check your work.",
+    "When a question needs reasoning, first write a short plan inside <think></think> (the user does not see it), then answer.",
   ];
   if (tools.search) {
     lines.push("Use web_search for current events or facts you are unsure of. Cite results by their numbers, like [1] or [2].");

@@ -38,7 +38,7 @@ export type EgressAuditSink = (record: EgressRecord) => void;
 
 export function fileAuditSink(path: string): EgressAuditSink {
   mkdirSync(dirname(path), { recursive: true });
-  // Synchronous on purpose: a record must be on disk before the request it describes is sent.
+  // Synchronous so records land in order and are on disk when request() returns (or throws).
   return (record) => appendFileSync(path, `${JSON.stringify(record)}\n`);
 }
 
@@ -56,15 +56,17 @@ export class EgressRefusedError extends BurrowError {
   }
 }
 
-/** The request was allowed but did not complete (network error, timeout, body too large). */
+/** The request was allowed but did not complete: `kind` says whether it ran out of time or the network failed. */
 export class EgressRequestError extends BurrowError {
   readonly purpose: EgressPurpose;
   readonly host: string;
+  readonly kind: "timeout" | "network";
 
-  constructor(purpose: EgressPurpose, url: URL, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(purpose: EgressPurpose, url: URL, kind: "timeout" | "network", message: string, options: { hint?: string; cause?: unknown } = {}) {
     super("egress_failed", `Request to ${url.host} (${purpose}) failed: ${message}`, options);
     this.purpose = purpose;
     this.host = url.host;
+    this.kind = kind;
   }
 }
 
@@ -144,7 +146,8 @@ export class EgressGate {
     }
     const bytesOut = Buffer.byteLength(url.pathname + url.search) + (options.body ? Buffer.byteLength(options.body) : 0);
     const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // AbortSignal.timeout() throws on fractions; a limit is never shortened by rounding.
+    const timeoutMs = Math.max(1, Math.ceil(options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     const started = performance.now();
@@ -181,7 +184,7 @@ export class EgressGate {
       const reason = timeout.aborted ? `no complete answer within ${timeoutMs / 1000} s` : options.signal?.aborted ? "cancelled" : describeNetworkError(error);
       this.audit({ at: new Date().toISOString(), ...base, outcome: "failed", status, bytesOut, bytesIn, ms: Math.round(performance.now() - started), reason });
       if (options.signal?.aborted) throw options.signal.reason ?? error;
-      throw new EgressRequestError(purpose, url, reason, { cause: error });
+      throw new EgressRequestError(purpose, url, timeout.aborted ? "timeout" : "network", reason, { cause: error });
     }
   }
 }

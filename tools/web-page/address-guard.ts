@@ -12,7 +12,7 @@ export class BlockedAddressError extends Error {
     readonly ip: string,
     readonly reason: string,
   ) {
-    super(host === ip ? reason : `${host} resolves to ${reason}`);
+    super(host === ip ? reason : `${host} resolves to ${ip}: ${reason}`);
     this.name = "BlockedAddressError";
   }
 }

@@ -17,35 +17,35 @@ type Family = "ipv4" | "ipv6";
  * so the mapped form needs no rule of its own (and a ::ffff:0:0/96 rule would match every IPv4 address).
  */
 const RANGES: readonly (readonly [network: string, prefix: number, family: Family, label: string])[] = [
-  ["0.0.0.0", 8, "ipv4", "'this network'"],
-  ["10.0.0.0", 8, "ipv4", "a private network"],
-  ["100.64.0.0", 10, "ipv4", "carrier-grade NAT (shared address space)"],
-  ["127.0.0.0", 8, "ipv4", "loopback (this machine)"],
-  ["169.254.0.0", 16, "ipv4", "link-local (includes cloud metadata endpoints)"],
-  ["172.16.0.0", 12, "ipv4", "a private network"],
-  ["192.0.0.0", 24, "ipv4", "IETF protocol assignments"],
-  ["192.0.2.0", 24, "ipv4", "documentation (TEST-NET-1)"],
-  ["192.168.0.0", 16, "ipv4", "a private network"],
-  ["198.18.0.0", 15, "ipv4", "benchmarking"],
-  ["198.51.100.0", 24, "ipv4", "documentation (TEST-NET-2)"],
-  ["203.0.113.0", 24, "ipv4", "documentation (TEST-NET-3)"],
-  ["224.0.0.0", 4, "ipv4", "multicast"],
+  ["0.0.0.0", 8, "ipv4", "a 'this network' address"],
+  ["10.0.0.0", 8, "ipv4", "a private-network address"],
+  ["100.64.0.0", 10, "ipv4", "a carrier-grade NAT address"],
+  ["127.0.0.0", 8, "ipv4", "a loopback address (this machine)"],
+  ["169.254.0.0", 16, "ipv4", "a link-local address (where cloud metadata endpoints live)"],
+  ["172.16.0.0", 12, "ipv4", "a private-network address"],
+  ["192.0.0.0", 24, "ipv4", "an IETF protocol-assignment address"],
+  ["192.0.2.0", 24, "ipv4", "a documentation address"],
+  ["192.168.0.0", 16, "ipv4", "a private-network address"],
+  ["198.18.0.0", 15, "ipv4", "a benchmarking address"],
+  ["198.51.100.0", 24, "ipv4", "a documentation address"],
+  ["203.0.113.0", 24, "ipv4", "a documentation address"],
+  ["224.0.0.0", 4, "ipv4", "a multicast address"],
   // 240/4 includes the limited broadcast address 255.255.255.255.
-  ["240.0.0.0", 4, "ipv4", "reserved (including broadcast)"],
+  ["240.0.0.0", 4, "ipv4", "a reserved or broadcast address"],
   ["::", 128, "ipv6", "the unspecified address"],
-  ["::1", 128, "ipv6", "loopback (this machine)"],
+  ["::1", 128, "ipv6", "a loopback address (this machine)"],
   // Deprecated IPv4-compatible addresses (::a.b.c.d); never routed today.
-  ["::", 96, "ipv6", "IPv4-compatible (deprecated)"],
-  ["64:ff9b:1::", 48, "ipv6", "local-use NAT64"],
-  ["100::", 64, "ipv6", "discard-only"],
+  ["::", 96, "ipv6", "an IPv4-compatible address (deprecated)"],
+  ["64:ff9b:1::", 48, "ipv6", "a local-use NAT64 address"],
+  ["100::", 64, "ipv6", "a discard-only address"],
   // Teredo and 6to4 can carry any IPv4 address (private ones too) and are obsolete: refuse them whole.
-  ["2001::", 32, "ipv6", "Teredo tunnelling"],
-  ["2001:db8::", 32, "ipv6", "documentation"],
-  ["2002::", 16, "ipv6", "6to4 tunnelling"],
-  ["fc00::", 7, "ipv6", "unique local (a private network)"],
-  ["fe80::", 10, "ipv6", "link-local"],
-  ["fec0::", 10, "ipv6", "site-local (deprecated)"],
-  ["ff00::", 8, "ipv6", "multicast"],
+  ["2001::", 32, "ipv6", "a Teredo tunnel address"],
+  ["2001:db8::", 32, "ipv6", "a documentation address"],
+  ["2002::", 16, "ipv6", "a 6to4 tunnel address"],
+  ["fc00::", 7, "ipv6", "a unique-local (private-network) address"],
+  ["fe80::", 10, "ipv6", "a link-local address"],
+  ["fec0::", 10, "ipv6", "a site-local address (deprecated)"],
+  ["ff00::", 8, "ipv6", "a multicast address"],
 ];
 
 const BLOCKED = RANGES.map(([network, prefix, family, label]) => {
@@ -66,12 +66,12 @@ export function defaultAddressPolicy(ip: string): true | string {
   if (version === 0) return `${ip} is not an IP address`;
   const family: Family = version === 4 ? "ipv4" : "ipv6";
   for (const { list, label, cidr } of BLOCKED) {
-    if (list.check(address, family)) return `${ip} is ${label} (${cidr})`;
+    if (list.check(address, family)) return `${ip} is ${label}, range ${cidr}`;
   }
   if (family === "ipv6" && NAT64.check(address, "ipv6")) {
     const embedded = lastIPv4Of(address);
     const verdict = defaultAddressPolicy(embedded);
-    if (verdict !== true) return `${ip} is NAT64 for ${embedded}: ${verdict}`;
+    if (verdict !== true) return `${ip} is the NAT64 form of ${embedded}, and ${verdict}`;
   }
   return true;
 }

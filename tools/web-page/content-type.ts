@@ -1,3 +1,5 @@
+import { TextDecoder } from "node:util";
+
 /**
  * What kind of body a response has, and how to turn its bytes into a string. Readable kinds are HTML
  * (handed to Readability) and text-like bodies (plain text, JSON, XML, CSV...), which pass through as

@@ -21,7 +21,7 @@ export function unexpectedStatusError(provider: SearchProviderName, response: Eg
   const status = response.status;
   const wait = retryAfterSeconds(response.headers);
   const retry = hint ?? `Try again ${waitWording(wait)}, or ${switchProviderHint(provider)}.`;
-  if (status === 429) return rateLimitedError(provider, response, `${label} is rate-limiting this machine (HTTP 429).`, hint);
+  if (status === 429) return rateLimitedError(provider, response, `${label} is rate-limiting this machine (HTTP 429).`);
   // 502/503/504 come from the provider's front (or the proxy before it) when the service behind is down.
   if (status === 502 || status === 503 || status === 504) {
     return new SearchError(provider, "unreachable", `${label} is unavailable right now (HTTP ${status}).`, { status, retryAfterSeconds: wait, hint: retry });

@@ -1,0 +1,74 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** Host-side observations for the sandbox conformance suite: what the code left behind, who it reached. */
+
+/** Live (non-zombie) processes whose real uid is `uid`. */
+export function processesOfUid(uid: number): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const status = readFileSync(`/proc/${pid}/status`, "utf8");
+        const realUid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+        return realUid === String(uid) && !/^State:\s+Z/m.test(status);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** The names in the system temp dir right now. */
+export function tempEntries(): Set<string> {
+  return new Set(readdirSync(tmpdir()));
+}
+
+/** Files (two levels deep, up to 1 MB each) under temp-dir entries created since `before` whose content includes `text`. */
+export function newTempFilesContaining(before: ReadonlySet<string>, text: string): string[] {
+  const found: string[] = [];
+  const visit = (path: string, depth: number): void => {
+    let stat;
+    try {
+      stat = statSync(path);
+    } catch {
+      return;
+    }
+    if (stat.isDirectory() && depth < 2) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(path);
+      } catch {
+        return;
+      }
+      for (const name of names) visit(join(path, name), depth + 1);
+    } else if (stat.isFile() && stat.size < 1024 * 1024) {
+      try {
+        if (readFileSync(path, "utf8").includes(text)) found.push(path);
+      } catch {
+        // Unreadable or gone: not ours.
+      }
+    }
+  };
+  for (const name of readdirSync(tmpdir())) if (!before.has(name)) visit(join(tmpdir(), name), 0);
+  return found;
+}
+
+/** A TCP server on 127.0.0.1 that counts the connections it accepts. */
+export async function countingServer(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+  let count = 0;
+  const server: Server = createServer((socket) => {
+    count++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no TCP address");
+  return {
+    port: address.port,
+    connections: () => count,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
