@@ -1,14 +1,14 @@
 import { pushable, type Pushable } from "it-pushable";
 import type { Agent, AgentContext, AgentEvent, ChatRequest } from "../src/contracts.js";
 import { GenerationAbortedError, type EngineChat, type ModelEngine, type PromptOptions } from "../models/engine.js";
-import { buildAgentFunctions, tail, type JobToolState } from "./agent-functions.js";
-import { checkCodeAnswer, type CodeRunFn, type CodeVerdict } from "./code-check.js";
+import { buildAgentFunctions, type JobToolState } from "./agent-functions.js";
+import { checkCodeAnswer, codeRunner, type CodeVerdict } from "./code-check.js";
 import { programOf } from "./code-blocks.js";
 import { JobBudget } from "./job-budget.js";
 import { FIX_SEPARATOR, systemPromptFor } from "./prompts.js";
 import { SourceList } from "./source-list.js";
 import { stripThoughts, ThoughtFilter, type FilteredChunk } from "./thought-filter.js";
-import type { AgentTools, CodePort } from "./tool-ports.js";
+import type { AgentTools } from "./tool-ports.js";
 
 export interface AgentOptions {
   readonly engine: ModelEngine;
@@ -25,8 +25,6 @@ export interface AgentOptions {
 
 /** Fewer tokens than this left: no point asking the model for a fix. */
 const MIN_FIX_TOKENS = 64;
-/** Most characters of a failing run's output fed back to the model or shown to the user. */
-const ERROR_DETAIL_CHARS = 1_500;
 
 /**
  * The agent: one run per job. The model reasons and may call tools (search, page reader, code runner)
@@ -176,18 +174,6 @@ async function runJob(
   } finally {
     chat.dispose();
   }
-}
-
-/** Runs code for the self-correction loop and reduces the result to passed / failed / timed out. */
-function codeRunner(code: CodePort): CodeRunFn {
-  return async (language, source, signal) => {
-    const run = await code.run({ language, code: source, signal });
-    if (run.timedOut) return { status: "timeout", detail: `still running after ${Math.round(run.durationMs / 1000)} s` };
-    if (run.exitCode === 0 && !run.outputTruncated) return { status: "passed", detail: "" };
-    const output = run.stderr.trim() || run.stdout.trim() || `exit code ${run.exitCode ?? "none"} (${run.outcome})`;
-    const limit = run.outputTruncated ? "\n(output cut off at the sandbox's limit)" : "";
-    return { status: "failed", detail: tail(output, ERROR_DETAIL_CHARS) + limit };
-  };
 }
 
 function withAttachments(text: string, attachments: readonly { name: string; text: string }[]): string {

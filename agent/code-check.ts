@@ -1,5 +1,7 @@
 import type { AgentEvent } from "../src/contracts.js";
+import { tail } from "./agent-functions.js";
 import { checksFromQuestion, hasChecks, programOf, withChecks, type CodeLanguage } from "./code-blocks.js";
+import type { CodePort } from "./tool-ports.js";
 
 /**
  * Self-correction for code answers: run the answer's code in the sandbox (with the question's tests or
@@ -15,6 +17,21 @@ export interface CodeRunReport {
 }
 
 export type CodeRunFn = (language: CodeLanguage, code: string, signal: AbortSignal) => Promise<CodeRunReport>;
+
+/** Most characters of a failing run's output fed back to the model or shown to the user. */
+const ERROR_DETAIL_CHARS = 1_500;
+
+/** Runs code for the self-correction loop and reduces the result to passed / failed / timed out. */
+export function codeRunner(code: CodePort): CodeRunFn {
+  return async (language, source, signal) => {
+    const run = await code.run({ language, code: source, signal });
+    if (run.timedOut) return { status: "timeout", detail: `still running after ${Math.round(run.durationMs / 1000)} s` };
+    if (run.exitCode === 0 && !run.outputTruncated) return { status: "passed", detail: "" };
+    const output = run.stderr.trim() || run.stdout.trim() || `exit code ${run.exitCode ?? "none"} (${run.outcome})`;
+    const limit = run.outputTruncated ? "\n(output cut off at the sandbox's limit)" : "";
+    return { status: "failed", detail: tail(output, ERROR_DETAIL_CHARS) + limit };
+  };
+}
 
 export interface CodeCheckOptions {
   readonly question: string;

@@ -72,3 +72,35 @@ export async function countingServer(): Promise<{ port: number; connections: () 
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * Live (non-zombie) descendants of `root`, from one pass over /proc. The sandbox's processes are all
+ * descendants of the test process (bwrap → its init → the code), so this counts this suite's runs only,
+ * even when other suites run sandboxes as the same uid at the same time.
+ */
+export function liveDescendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  const live = new Set<number>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const pid = Number(name);
+      const parent = Number(fields[1]);
+      if (fields[0] !== "Z") live.add(pid);
+      children.set(parent, [...(children.get(parent) ?? []), pid]);
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  const found: number[] = [];
+  const frontier = [root];
+  while (frontier.length > 0) {
+    for (const child of children.get(frontier.pop()!) ?? []) {
+      if (live.has(child)) found.push(child);
+      frontier.push(child);
+    }
+  }
+  return found;
+}

@@ -17,11 +17,14 @@ export const SOURCE_FILES: Readonly<Record<SandboxLanguage, string>> = { python:
  * runaway allocation ends with "JavaScript heap out of memory" instead of a random mmap failure;
  * `--experimental-detect-module` lets the model write either CommonJS (`require`) or ES modules
  * (`import`, top-level `await`) in the same `.js` file (the default from Node 22.7, a no-op there).
+ * `--disable-wasm-trap-handler` makes V8 bounds-check WebAssembly memory in code instead of reserving
+ * ~10 GB of guard pages per instance: under the address-space limit every WebAssembly.instantiate, and
+ * so Node's own fetch (undici's llhttp is Wasm), failed with "Cannot allocate Wasm memory" (measured).
  */
 export function interpreterArgv(language: SandboxLanguage, interpreter: string, heapBytes: number | undefined): string[] {
   if (language === "python") return [interpreter, "-I", "-B", "-u", SOURCE_FILES.python];
   const heap = heapBytes === undefined ? [] : [`--max-old-space-size=${Math.floor(heapBytes / MIB)}`];
-  return [interpreter, ...heap, "--experimental-detect-module", SOURCE_FILES.javascript];
+  return [interpreter, ...heap, "--disable-wasm-trap-handler", "--experimental-detect-module", SOURCE_FILES.javascript];
 }
 
 const MIB = 1024 * 1024;
