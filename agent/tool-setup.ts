@@ -22,13 +22,12 @@ export async function openAgentTools(config: Config, gate: EgressGate, logger: L
   const unavailable = new Map<ToolName, string>();
   const tools: { -readonly [K in keyof AgentTools]: AgentTools[K] } = { unavailable };
 
-  let provider: SearchProvider | undefined;
   if (config.agent.maxToolSteps === 0) {
     for (const name of ["web_search", "read_page", "run_code"] as const) unavailable.set(name, "tools are turned off (BURROW_MAX_TOOL_STEPS=0)");
     return { tools, stop: async () => {} };
   }
 
-  provider = createSearchProvider(config.search, gate);
+  const provider: SearchProvider | undefined = createSearchProvider(config.search, gate);
   if (provider) {
     await provider.start();
     const search = provider;

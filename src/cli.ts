@@ -106,8 +106,8 @@ async function chatCommand(options: { chat: string }): Promise<number> {
 
 async function doctorCommand(options: { json: boolean }): Promise<number> {
   const config = loadConfig();
-  const { formatDoctor, runDoctor } = await import("./doctor.js");
-  const results = await runDoctor(config);
+  const [{ formatDoctor, runDoctor }, { toolChecks }] = await Promise.all([import("./doctor.js"), import("../agent/tool-checks.js")]);
+  const results = await runDoctor(config, toolChecks(config));
   process.stdout.write(options.json ? `${JSON.stringify(results, null, 2)}\n` : `${formatDoctor(results)}\n`);
   return results.some((r) => r.status === "fail") ? 1 : 0;
 }

@@ -24,15 +24,20 @@ export interface CheckResult {
 
 const MIN_NODE = [20, 18, 1] as const;
 
-/** `burrow doctor`: checks what Burrow needs and says what to fix. Never throws; every check reports. */
-export async function runDoctor(config: Config): Promise<CheckResult[]> {
-  const checks: (() => Promise<CheckResult> | CheckResult)[] = [
+export type Check = () => Promise<CheckResult> | CheckResult;
+
+/**
+ * `burrow doctor`: checks what Burrow needs and says what to fix. Never throws; every check reports.
+ * `more` are checks from outside src/ (the agent's tools), passed in by the CLI.
+ */
+export async function runDoctor(config: Config, more: readonly Check[] = []): Promise<CheckResult[]> {
+  const checks: Check[] = [
     checkNode,
     () => checkRedis(config),
     () => checkDataDir(config),
     () => checkModel(config),
     () => checkThreads(config),
-    checkBubblewrap,
+    ...more,
   ];
   const results: CheckResult[] = [];
   for (const check of checks) {
@@ -132,12 +137,6 @@ function checkThreads(config: Config): CheckResult {
   const detail = `${threads} inference thread${threads === 1 ? "" : "s"} (${config.threads === "auto" ? "auto" : "BURROW_THREADS"}); ${cores} physical core${cores === 1 ? "" : "s"}`;
   if (threads > cores) return { name: "Threads", status: "warn", detail, fix: "More threads than physical cores slows llama.cpp down a lot; set BURROW_THREADS=auto." };
   return { name: "Threads", status: "ok", detail };
-}
-
-async function checkBubblewrap(): Promise<CheckResult> {
-  const result = await execa("bwrap", ["--version"], { reject: false });
-  if (result.failed) return { name: "Code sandbox", status: "warn", detail: "bubblewrap is not installed (needed to run code)", fix: "sudo apt-get install -y bubblewrap" };
-  return { name: "Code sandbox", status: "ok", detail: result.stdout.trim() };
 }
 
 function directorySize(dir: string): number {

@@ -23,7 +23,9 @@ import { TOOL_CALLER_ANSWER, writeToolCallerModel, type ToolCallerModelOptions }
 let dir: string;
 let llama: Llama;
 let modelCount = 0;
+/** What a test opened, closed after it (llama.dispose() alone was seen to hang with many left open). */
 const contexts: LlamaContext[] = [];
+const models: LlamaModel[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "burrow-tool-caller-"));
@@ -31,7 +33,8 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.dispose()));
+  for (const context of contexts.splice(0)) await context.dispose();
+  for (const model of models.splice(0)) await model.dispose();
 });
 
 afterAll(async () => {
@@ -39,7 +42,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A tool-caller model for one test (disposed after it). */
 async function loadToolCaller(options?: ToolCallerModelOptions): Promise<LlamaModel> {
+  const model = await loadToolCallerForSuite(options);
+  models.push(model);
+  return model;
+}
+
+async function loadToolCallerForSuite(options?: ToolCallerModelOptions): Promise<LlamaModel> {
   const info = await writeToolCallerModel(join(dir, `tool-caller-${modelCount++}.gguf`), options);
   return llama.loadModel({ modelPath: info.path });
 }
@@ -100,7 +110,11 @@ describe("tool-caller model with a scripted call", () => {
   let searcher: LlamaModel;
 
   beforeAll(async () => {
-    searcher = await loadToolCaller({ call: search, answer: cited });
+    searcher = await loadToolCallerForSuite({ call: search, answer: cited });
+  });
+
+  afterAll(async () => {
+    await searcher?.dispose();
   });
 
   it("calls exactly the scripted function with exactly the scripted argument, once, then says the configured answer", async () => {
@@ -206,6 +220,16 @@ describe("tool-caller model with a scripted call", () => {
     const result = await session.promptWithMeta("What time is it?", { functions, ...SAMPLING, seed: 9 });
     expect(calls).toEqual(["now"]);
     expect(result.responseText).toBe("It is now.");
+  });
+
+  it("falls back to the grammar's own choice when the scripted arguments do not fit the schema (wrong order here)", async () => {
+    const model = await loadToolCaller({ call: { name: "run_code", arguments: { code: "1+1", language: "python" } } });
+    const session = await newSession(model);
+    const calls: Call[] = [];
+    const result = await session.promptWithMeta("Run some code", { functions: burrowFunctions(calls) });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).not.toEqual(["run_code", { code: "1+1", language: "python" }]);
+    expect(result.responseText).toBe(TOOL_CALLER_ANSWER);
   });
 
   it("behaves the same with Q8_0 weights", async () => {

@@ -5,22 +5,6 @@ import { join } from "node:path";
 
 /** Host-side observations for the sandbox conformance suite: what the code left behind, who it reached. */
 
-/** Live (non-zombie) processes whose real uid is `uid`. */
-export function processesOfUid(uid: number): number[] {
-  return readdirSync("/proc")
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        const status = readFileSync(`/proc/${pid}/status`, "utf8");
-        const realUid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
-        return realUid === String(uid) && !/^State:\s+Z/m.test(status);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
 /** The names in the system temp dir right now. */
 export function tempEntries(): Set<string> {
   return new Set(readdirSync(tmpdir()));

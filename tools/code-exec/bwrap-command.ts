@@ -46,7 +46,7 @@ const CLOSE_FDS = `for p in /proc/self/fd/*; do fd=\${p##*/}; if (( fd > ${LAST_
 /**
  * The full command line of one sandboxed run:
  *
- *   bash -c CLOSE_FDS -- setpriv [--reuid --regid --clear-groups] --pdeathsig KILL -- bwrap <namespaces, mounts> -- prlimit <limits> -- <interpreter>
+ *   bash --norc --noprofile -c CLOSE_FDS burrow-sandbox setpriv [--reuid --regid --clear-groups] --pdeathsig KILL -- bwrap <namespaces, mounts> -- prlimit <limits> -- <interpreter>
  *
  * Why this order:
  * - bash first closes every file descriptor above the ones we pass on purpose (0–2 stdio, 3 source,
@@ -56,12 +56,13 @@ const CLOSE_FDS = `for p in /proc/self/fd/*; do fd=\${p##*/}; if (( fd > ${LAST_
  *   inside the sandbox. `exec -c` also starts setpriv with an empty environment. `--norc` matters: bash
  *   reads ~/.bashrc when its stdin is a socket (libuv's stdio pipes are socketpairs), i.e. it would run
  *   root's shell start-up files on the host (seen here: /root/.bashrc ran).
- * - setpriv runs first, on the host, so bwrap itself starts as an unprivileged user. bwrap then has to
- *   use an unprivileged user namespace, in which the sandbox uid maps to that unprivileged host uid. Run
- *   as root, bwrap would map the sandbox to host root (any escape is root) and RLIMIT_NPROC would not
- *   hold: the kernel exempts uid 0 from it. `--pdeathsig KILL` ties bwrap's life to Burrow's: if Burrow
- *   dies, bwrap gets SIGKILL, bwrap's `--die-with-parent` kills the sandbox's init, and the kernel kills
- *   everything in its pid namespace.
+ * - setpriv runs next, still on the host, so bwrap itself starts as an unprivileged user. bwrap then has
+ *   to use an unprivileged user namespace, in which the sandbox uid maps to that unprivileged host uid.
+ *   Run as root, bwrap would map the sandbox to host root (any escape is root) and RLIMIT_NPROC would not
+ *   hold: the kernel exempts uid 0 from it. If Burrow dies, bwrap must die too: bwrap's
+ *   `--die-with-parent` does that, and `--pdeathsig KILL` is a second, independent tie (measured: with
+ *   neither, a SIGKILLed Burrow left the sandbox running; with either, it was gone). When bwrap dies its
+ *   sandbox init gets SIGKILL, and the kernel kills everything in that pid namespace.
  * - prlimit runs inside the sandbox, after bwrap created the user namespace. RLIMIT_NPROC is then counted
  *   per (user namespace, uid): only this sandbox's processes count, not every process the host uid owns
  *   (which would break when Burrow is not root, or when runs overlap). Applied outside, the same limit

@@ -11,7 +11,14 @@ export {
   type ScriptedChatModelOptions,
   type ScriptedChatModelInfo,
 } from "./scripted-chat-model.js";
-export { writeToolCallerModel, TOOL_CALLER_ANSWER, type ToolCallerModelOptions, type ToolCallerModelInfo } from "./tool-caller-model.js";
+export {
+  writeToolCallerModel,
+  TOOL_CALLER_ANSWER,
+  type ToolCallerModelOptions,
+  type ToolCallerModelInfo,
+  type ScriptedToolCall,
+  type ToolArgumentValue,
+} from "./tool-caller-model.js";
 export {
   writeQwen05bShapedModel,
   buildQwen05bShapedModel,

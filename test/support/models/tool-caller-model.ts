@@ -1,10 +1,11 @@
 // A deterministic tool-calling model for QwenChatWrapper. With functions offered it opens a call; once a
 // <tool_response> is in the context it answers a fixed sentence and ends its turn.
 //
-// Without `call`, node-llama-cpp's function-call grammar fills in the name and arguments (in practice the
-// first function, string arguments empty). With `call`, the call is scripted: the function name and the
-// whole arguments object are single NORMAL tokens, and transitions from the tokens that precede them make
-// the model write exactly those, through node-llama-cpp's real grammar-constrained function calling.
+// Without `call`, node-llama-cpp's function-call grammar fills in the name and arguments freely (all offered
+// names score the same, so under sampling any of them may come out; string arguments come out empty).
+// With `call`, the call is scripted: the function name and the arguments object (cut at value boundaries)
+// are single NORMAL tokens, and transitions from the tokens that precede them make the model write exactly
+// those, through node-llama-cpp's real grammar-constrained function calling.
 //
 // What the context looks like at each step (QwenChatWrapper, variation "3"), and what drives the next token:
 //   "<|im_start|>assistant\n"           "\n"         → <tool_call>            (no <tool_response> yet)
@@ -14,9 +15,14 @@
 //   arguments phase: the context ends with BPE tokens of '", "arguments": ', the last being ' '
 //                                       ' '          → '{"query": '  → '"burrow queue"}' → "\n\n\n\n"
 //   node-llama-cpp writes "}\n</tool_call>"          </tool_call> → <|im_end|>  (one call per turn)
-//   after the tool result: "<|im_start|>assistant\n" "\n" → answer word₁ → … → <|im_end|>
+//   after the tool result: "<|im_start|>assistant\n" "\n" → answer chunk₁ → … → <|im_end|>
 // The grammar still checks every token: a scripted name the session does not offer, or arguments that do not
-// fit the function's schema, are rejected by it, and the model then falls back to the grammar's free choice.
+// fit the function's schema (other keys, other order, a value outside an enum), are rejected by it, and the
+// model then falls back to the grammar's free choice — the test sees the wrong call, not a hang.
+//
+// Limits: the model only knows WHETHER a <tool_response> is anywhere in its context. So it makes one call per
+// session: a later prompt in the same chat (tool result still in the history) is answered without a call.
+// It cannot count calls: `calls` is 1 or Infinity (call after every tool result, never answer).
 import { GGML_TYPE_OF_DTYPE, type WeightDtype } from "../gguf/gguf-types.js";
 import { buildBpeVocabulary, END_OF_TEXT, IM_END, IM_START, type BpeVocabulary } from "../gguf/bpe-tokenizer.js";
 import { buildScriptedModel, type FlagCondition, type ScriptedTransition } from "./scripted-transformer.js";
