@@ -1,6 +1,6 @@
 import { pushable, type Pushable } from "it-pushable";
 import type { Agent, AgentContext, AgentEvent, ChatRequest } from "../src/contracts.js";
-import { GenerationAbortedError, type EngineChat, type ModelEngine, type PromptOptions } from "../models/engine.js";
+import { GenerationAbortedError, type EngineChat, type GenerateResult, type ModelEngine, type PromptOptions } from "../models/engine.js";
 import { buildAgentFunctions, type JobToolState } from "./agent-functions.js";
 import { checkCodeAnswer, codeRunner, type CodeVerdict } from "./code-check.js";
 import { programOf } from "./code-blocks.js";
@@ -107,7 +107,7 @@ async function runJob(
         if (chunk.thought) onThought();
         if (chunk.answer) emitText(chunk.answer);
       };
-      const result = await chat.prompt(text, {
+      const result = await promptKeepingPartial(chat, budget, text, {
         maxTokens,
         temperature: options.temperature,
         signal: budget.signal,
@@ -127,9 +127,9 @@ async function runJob(
     const first = await ask(withAttachments(request.text, request.attachments), options.maxTokens);
     let answer = first.text;
     const notes: string[] = [];
-    if (answer.trim() === "" && first.stopReason !== "maxTokens" && !budget.stopped) {
+    if (answer.trim() === "" && first.stopReason !== "maxTokens") {
       // Say so rather than posting nothing: an empty reply looks like a hang in a chat.
-      answer = "(The model gave an empty answer. Try rephrasing the question.)";
+      answer = budget.stopped ? "(No answer: the work was stopped before the model wrote one.)" : "(The model gave an empty answer. Try rephrasing the question.)";
       emitText(answer);
     }
     let hitTokenLimit = first.stopReason === "maxTokens";
@@ -173,6 +173,22 @@ async function runJob(
     });
   } finally {
     chat.dispose();
+  }
+}
+
+/**
+ * A prompt that a budget may stop. node-llama-cpp returns the partial answer when stopped mid-answer, but
+ * throws when stopped before any answer text (e.g. while the model was only calling tools): that is a
+ * budget stop with an empty answer, not a failure. A user's cancel still throws.
+ */
+async function promptKeepingPartial(chat: EngineChat, budget: JobBudget, text: string, options: PromptOptions): Promise<GenerateResult> {
+  try {
+    return await chat.prompt(text, options);
+  } catch (error) {
+    if (error instanceof GenerationAbortedError && budget.stopped && !budget.cancelled) {
+      return { text: "", stopReason: "abort", promptTokens: 0, completionTokens: 0 };
+    }
+    throw error;
   }
 }
 
