@@ -44,8 +44,8 @@ export class TerminalRenderer {
         this.printed += event.text;
         return;
       case "done":
+        // The agent streams its notes and the numbered sources as part of the answer, so nothing is added.
         if (!this.printed.endsWith("\n")) this.streams.out.write("\n");
-        for (const [index, source] of event.sources.entries()) this.streams.out.write(`[${index + 1}] ${source.title} ${source.url}\n`);
         return;
       case "failed":
         if (this.printed !== "" && !this.printed.endsWith("\n")) this.streams.out.write("\n");
