@@ -1,6 +1,7 @@
 import { pushable, type Pushable } from "it-pushable";
-import type { Agent, AgentContext, AgentEvent, ChatRequest } from "../src/contracts.js";
-import { GenerationAbortedError, type EngineChat, type GenerateResult, type ModelEngine, type PromptOptions } from "../models/engine.js";
+import type { ChatSessionModelFunctions } from "node-llama-cpp";
+import { conversationKey, type Agent, type AgentContext, type AgentEvent, type ChatRequest } from "../src/contracts.js";
+import { GenerationAbortedError, type EngineChat, type GenerateResult, type ModelEngine, type PrefixInfo, type PromptOptions } from "../models/engine.js";
 import { buildAgentFunctions, type JobToolState } from "./agent-functions.js";
 import { checkCodeAnswer, codeRunner, type CodeVerdict } from "./code-check.js";
 import { programOf } from "./code-blocks.js";
@@ -31,7 +32,7 @@ const MIN_FIX_TOKENS = 64;
  * while it answers; the answer streams as `delta` events. If the answer holds runnable code it is run in
  * the sandbox and, on failure, fixed in bounded rounds. Budgets stop the work without losing the answer.
  */
-export function createAgent(options: AgentOptions): Agent {
+export function createAgent(options: AgentOptions): ToolAgent {
   const systemPrompt = systemPromptFor(options.tools);
   const toolsOffered = options.maxToolSteps > 0;
   let current: JobToolState | undefined;
@@ -44,7 +45,8 @@ export function createAgent(options: AgentOptions): Agent {
     : {};
   const hasFunctions = Object.keys(functions).length > 0;
 
-  return (request, context) => {
+  const prepared: Prepared = { systemPrompt, functions: hasFunctions ? functions : undefined };
+  const run: Agent = (request, context) => {
     const output = pushable<AgentEvent>({ objectMode: true });
     const budget = new JobBudget({ maxToolSteps: options.maxToolSteps, timeoutMs: options.timeoutMs }, context.signal);
     const state: JobToolState = {
@@ -56,7 +58,7 @@ export function createAgent(options: AgentOptions): Agent {
       problems: [],
     };
     current = state;
-    runJob(options, { systemPrompt, functions: hasFunctions ? functions : undefined }, request, context, state, output)
+    runJob(options, prepared, request, context, state, output)
       .then(() => output.end())
       .catch((error: unknown) => output.end(error as Error))
       .finally(() => {
@@ -65,12 +67,16 @@ export function createAgent(options: AgentOptions): Agent {
       });
     return output;
   };
+  return Object.assign(run, { warmUp: () => options.engine.preparePrefix(prepared) });
 }
 
 interface Prepared {
   readonly systemPrompt: string;
-  readonly functions: PromptOptions["functions"];
+  readonly functions: ChatSessionModelFunctions | undefined;
 }
+
+/** The agent, plus a warm-up that gets the prompt prefix's KV state ready before the first job. */
+export type ToolAgent = Agent & { warmUp(): Promise<PrefixInfo | undefined> };
 
 async function runJob(
   options: AgentOptions,
@@ -94,7 +100,13 @@ async function runJob(
     thinking = false;
     output.push({ type: "delta", text });
   };
-  const chat: EngineChat = options.engine.openChat({ systemPrompt: prepared.systemPrompt, history: context.history });
+  const chat: EngineChat = await options.engine.openChat({
+    systemPrompt: prepared.systemPrompt,
+    history: context.history,
+    functions: prepared.functions,
+    stateKey: conversationKey(request),
+  });
+  let storedAnswer: string | undefined;
   try {
     const ask = async (text: string, maxTokens: number) => {
       const filter = new ThoughtFilter();
@@ -112,7 +124,6 @@ async function runJob(
         temperature: options.temperature,
         signal: budget.signal,
         stopOnAbortSignal: true,
-        functions: prepared.functions,
         thoughtTokens: options.thoughtTokens,
         onText: (chunk) => route(filter.push(chunk)),
         onThought,
@@ -165,14 +176,20 @@ async function runJob(
     const { sources, footer } = state.sources.sourcesFor(answer);
     const ending = (notes.length > 0 ? `\n\n${notes.join("\n")}` : "") + footer;
     if (ending) output.push({ type: "delta", text: ending });
+    storedAnswer = answer + ending;
     output.push({
       type: "done",
-      answer: answer + ending,
+      answer: storedAnswer,
       sources,
       usage: { promptTokens, completionTokens, firstTokenMs, totalMs: performance.now() - startedAt },
     });
   } finally {
-    chat.dispose();
+    // The next turn of this conversation starts from the exchange as the worker stores it.
+    chat.dispose(
+      storedAnswer === undefined
+        ? undefined
+        : { history: [...context.history, { role: "user", text: request.text }, { role: "assistant", text: storedAnswer }] },
+    );
   }
 }
 

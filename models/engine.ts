@@ -10,9 +10,11 @@ import {
 } from "node-llama-cpp";
 import { BurrowError } from "../src/errors.js";
 import type { Logger } from "../src/log.js";
+import { KvStateStore, PREFIX_STATE_KEY } from "./kv-state-store.js";
 import { loadLlamaRuntime } from "./llama-runtime.js";
 import { inspectModelFile, type ModelFileInfo } from "./model-file.js";
 import { resolveThreads } from "./physical-cores.js";
+import { stateFingerprint } from "./state-fingerprint.js";
 
 export interface EngineOptions {
   readonly modelPath: string;
@@ -20,6 +22,8 @@ export interface EngineOptions {
   /** Requested context size; capped at the model's trained context length. */
   readonly contextSize: number;
   readonly logger: Logger;
+  /** Where KV states are saved (prefix + one per conversation), and their byte budget. Off when unset. */
+  readonly states?: { readonly dir: string; readonly budgetBytes: number };
 }
 
 export interface ChatTurn {
@@ -30,7 +34,21 @@ export interface ChatTurn {
 export interface ChatOptions {
   readonly systemPrompt: string;
   readonly history: readonly ChatTurn[];
+  /**
+   * Tools the model may call. node-llama-cpp renders their definitions into the system message (part of
+   * the stable prefix) and constrains each call with a grammar built from the parameter schema, so a call
+   * is always well-formed; handlers must not throw (a throw aborts the prompt).
+   */
+  readonly functions?: ChatSessionModelFunctions;
+  /**
+   * The conversation this chat continues: its saved KV state is restored first (so only new tokens are
+   * evaluated, also after a restart) and saved again when the chat closes.
+   */
+  readonly stateKey?: string;
 }
+
+/** Where the evaluated tokens a chat started from came from. */
+export type StateSource = "conversation-file" | "prefix-file" | "memory";
 
 export interface PromptOptions {
   readonly maxTokens: number;
@@ -47,11 +65,6 @@ export interface PromptOptions {
   readonly onThought?: (text: string) => void;
   /** Most tokens a thinking model may spend in its thought section. */
   readonly thoughtTokens?: number;
-  /**
-   * Tools the model may call. node-llama-cpp constrains each call with a grammar built from the
-   * parameter schema, so a call is always well-formed; handlers must not throw (a throw aborts the prompt).
-   */
-  readonly functions?: ChatSessionModelFunctions;
 }
 
 export interface GenerateOptions extends ChatOptions, PromptOptions {
@@ -60,9 +73,23 @@ export interface GenerateOptions extends ChatOptions, PromptOptions {
 
 /** One conversation on the engine's sequence: several prompts in a row keep each other's context. */
 export interface EngineChat {
+  readonly stateSource: StateSource;
   prompt(userText: string, options: PromptOptions): Promise<GenerateResult>;
-  /** Releases the engine for the next job; the sequence (and its evaluated tokens) stays. */
-  dispose(): void;
+  /**
+   * Releases the engine for the next job; the sequence (and its evaluated tokens) stays, and the
+   * conversation's state is saved in the background (the next chat waits for it). `next` is the history
+   * the conversation's next turn will start from (this exchange as it is stored); the sequence is first
+   * brought to exactly those tokens, so the next turn evaluates only its new message.
+   */
+  dispose(next?: { readonly history: readonly ChatTurn[] }): void;
+}
+
+export interface PrefixInfo {
+  readonly fingerprint: string;
+  /** True when the prefix state came from disk; false when it was evaluated (and saved) now. */
+  readonly restored: boolean;
+  readonly tokens: number;
+  readonly ms: number;
 }
 
 export type StopReason = "eogToken" | "maxTokens" | "abort" | "stopGenerationTrigger" | "functionCalls" | "customStopTrigger";
@@ -100,6 +127,11 @@ export class ModelEngine {
   private sequence: LlamaContextSequence | undefined;
   private engineInfo: EngineInfo | undefined;
   private busy = false;
+  private states: KvStateStore | undefined;
+  /** The conversation (or the prefix) whose tokens the sequence holds now, as far as states go. */
+  private heldKey: string | undefined;
+  /** The background save of the last chat's state; the next chat (and stop) wait for it. */
+  private pendingSave: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -142,7 +174,7 @@ export class ModelEngine {
 
   /** One prompt in a fresh conversation: the common case. */
   async generate(options: GenerateOptions): Promise<GenerateResult> {
-    const chat = this.openChat(options);
+    const chat = await this.openChat(options);
     try {
       return await chat.prompt(options.userText, options);
     } finally {
@@ -151,20 +183,84 @@ export class ModelEngine {
   }
 
   /**
+   * Makes the prompt prefix (system prompt + tool definitions) ready: restores its saved KV state, or
+   * evaluates and saves it. Also fixes the fingerprint states are stored under, so call it once before
+   * the first chat when states are on. On a 2-core laptop this is minutes for a 7B model the first time,
+   * and about a second from disk after that.
+   */
+  async preparePrefix(options: { systemPrompt: string; functions?: ChatSessionModelFunctions }): Promise<PrefixInfo | undefined> {
+    const sequence = this.sequence;
+    if (!sequence || !this.engineInfo) throw new Error("ModelEngine.preparePrefix() called before start()");
+    const statesOption = this.options.states;
+    if (!statesOption) return undefined;
+    await this.pendingSave;
+    const fingerprint = stateFingerprint({
+      model: this.engineInfo.model,
+      adapter: null,
+      contextSize: this.engineInfo.contextSize,
+      sequences: 1,
+      prefix: prefixText(options.systemPrompt, options.functions),
+    });
+    this.states = new KvStateStore({ dir: statesOption.dir, fingerprint, budgetBytes: statesOption.budgetBytes, logger: this.options.logger });
+    this.states.start();
+    this.heldKey = undefined;
+    const started = performance.now();
+    await sequence.clearHistory();
+    if (await this.states.load(PREFIX_STATE_KEY, sequence)) {
+      this.heldKey = PREFIX_STATE_KEY;
+      return { fingerprint, restored: true, tokens: sequence.contextTokens.length, ms: performance.now() - started };
+    }
+    const session = new LlamaChatSession({ contextSequence: sequence, chatWrapper: new QwenChatWrapper(), autoDisposeSequence: false });
+    try {
+      session.setChatHistory([{ type: "system", text: options.systemPrompt }]);
+      // An empty user turn: the evaluated tokens end where every conversation's first user message begins.
+      await session.preloadPrompt("", { functions: options.functions });
+    } finally {
+      session.dispose({ disposeSequence: false });
+    }
+    await this.states.save(PREFIX_STATE_KEY, sequence);
+    this.heldKey = PREFIX_STATE_KEY;
+    const info = { fingerprint, restored: false, tokens: sequence.contextTokens.length, ms: performance.now() - started };
+    this.options.logger.info(info, "prompt prefix evaluated and saved");
+    return info;
+  }
+
+  /** Deletes a conversation's saved state (`/new`), after any save of it in progress. */
+  async forgetConversation(stateKey: string): Promise<boolean> {
+    await this.pendingSave;
+    if (this.heldKey === stateKey) this.heldKey = undefined;
+    return this.states?.remove(stateKey) ?? false;
+  }
+
+  /** The states store, once preparePrefix() has run (for doctor, bench and tests). */
+  get stateStore(): KvStateStore | undefined {
+    return this.states;
+  }
+
+  /**
    * Starts a conversation from a system prompt and history. Holds the engine until disposed: the serial
    * worker runs one job at a time, so a second open chat is a bug and throws.
    */
-  openChat(options: ChatOptions): EngineChat {
+  async openChat(options: ChatOptions): Promise<EngineChat> {
     const sequence = this.sequence;
     if (!sequence) throw new Error("ModelEngine.openChat() called before start()");
     if (this.busy) throw new Error("ModelEngine.openChat() called while another chat is open");
     this.busy = true;
+    let stateSource: StateSource = "memory";
+    try {
+      await this.pendingSave;
+      stateSource = await this.restoreFor(options.stateKey, sequence);
+    } catch (error) {
+      this.busy = false;
+      throw error;
+    }
     // A fresh session per job over the same sequence: the session holds no state Burrow needs, while the
     // sequence keeps the evaluated tokens so a matching prefix is not evaluated again.
     const session = new LlamaChatSession({ contextSequence: sequence, chatWrapper: new QwenChatWrapper(), autoDisposeSequence: false });
     session.setChatHistory(toChatHistory(options.systemPrompt, options.history));
     let disposed = false;
     return {
+      stateSource,
       prompt: async (userText, prompt) => {
         if (disposed) throw new Error("EngineChat.prompt() called after dispose()");
         const before = sequence.tokenMeter.getState();
@@ -174,7 +270,7 @@ export class ModelEngine {
             temperature: prompt.temperature,
             signal: prompt.signal,
             stopOnAbortSignal: prompt.stopOnAbortSignal ?? false,
-            functions: prompt.functions,
+            functions: options.functions,
             budgets: prompt.thoughtTokens === undefined ? undefined : { thoughtTokens: prompt.thoughtTokens },
             onResponseChunk: (chunk) => {
               if (chunk.type === "segment") {
@@ -191,16 +287,70 @@ export class ModelEngine {
           throw error;
         }
       },
-      dispose: () => {
+      dispose: (next) => {
         if (disposed) return;
         disposed = true;
         session.dispose({ disposeSequence: false });
+        const { stateKey } = options;
+        const states = this.states;
+        if (states && stateKey) {
+          this.heldKey = stateKey;
+          const settle = next ? this.settle(sequence, options.systemPrompt, options.functions, next.history) : Promise.resolve();
+          this.pendingSave = settle.then(() => states.save(stateKey, sequence)).then(
+            () => undefined,
+            (error: unknown) => {
+              // Losing a state only costs time on the next turn; it must not fail the job.
+              this.heldKey = undefined;
+              this.options.logger.warn({ err: error }, "could not save the conversation's KV state");
+            },
+          );
+        }
         this.busy = false;
       },
     };
   }
 
+  /**
+   * Makes the sequence hold exactly the tokens the next turn will render for `history`. The model's own
+   * tokens differ from that where the answer as stored differs from the answer as generated (notes and
+   * sources added, a tokenization the tokenizer would not produce); fixing it now, while the worker is
+   * idle, takes those tokens off the next turn's time to first token.
+   */
+  private async settle(sequence: LlamaContextSequence, systemPrompt: string, functions: ChatSessionModelFunctions | undefined, history: readonly ChatTurn[]): Promise<void> {
+    const model = this.model;
+    if (!model || history.length === 0) return;
+    const rendered = new QwenChatWrapper().generateContextState({ chatHistory: toChatHistory(systemPrompt, history), availableFunctions: functions });
+    const target = rendered.contextText.tokenize(model.tokenizer);
+    if (target.length > sequence.contextSize - 64) return;
+    const held = sequence.contextTokens;
+    let common = 0;
+    while (common < held.length && common < target.length && held[common] === target[common]) common++;
+    if (common < held.length) await sequence.eraseContextTokenRanges([{ start: common, end: held.length }]);
+    if (common < target.length) await sequence.evaluateWithoutGeneratingNewTokens(target.slice(common));
+  }
+
+  /**
+   * Puts the right evaluated tokens in the sequence for a conversation: nothing to do when it already holds
+   * them; else the conversation's saved state; else, on an empty sequence (after a restart), the prefix.
+   * When the sequence holds another conversation it already shares the prefix, so that is kept.
+   */
+  private async restoreFor(stateKey: string | undefined, sequence: LlamaContextSequence): Promise<StateSource> {
+    const states = this.states;
+    if (!states || !stateKey) return "memory";
+    if (this.heldKey === stateKey && sequence.contextTokens.length > 0) return "memory";
+    if (states.has(stateKey) && (await states.load(stateKey, sequence))) {
+      this.heldKey = stateKey;
+      return "conversation-file";
+    }
+    if (sequence.contextTokens.length === 0 && (await states.load(PREFIX_STATE_KEY, sequence))) {
+      this.heldKey = PREFIX_STATE_KEY;
+      return "prefix-file";
+    }
+    return "memory";
+  }
+
   async stop(): Promise<void> {
+    await this.pendingSave;
     const llama = this.llama;
     this.sequence = undefined;
     this.context = undefined;
@@ -209,6 +359,12 @@ export class ModelEngine {
     // Disposing the Llama disposes its models and contexts.
     await llama?.dispose();
   }
+}
+
+/** The text that identifies the prompt prefix: the system prompt and the tools exactly as offered. */
+function prefixText(systemPrompt: string, functions: ChatSessionModelFunctions | undefined): string {
+  const definitions = Object.entries(functions ?? {}).map(([name, fn]) => ({ name, description: fn.description ?? "", params: fn.params ?? null }));
+  return JSON.stringify({ systemPrompt, functions: definitions });
 }
 
 function toChatHistory(systemPrompt: string, history: readonly ChatTurn[]): ChatHistoryItem[] {

@@ -11,6 +11,8 @@ export const redisKeys = {
   reply: (jobId: string) => `${KEY_PREFIX}:reply:${jobId}`,
   /** Pub/sub channel carrying ids of running jobs to cancel. */
   cancelChannel: `${KEY_PREFIX}:cancel`,
+  /** Pub/sub channel carrying conversation keys that were started afresh (`/new`). */
+  resetChannel: `${KEY_PREFIX}:reset`,
   /** Measured job durations, for queue ETAs. */
   stats: `${KEY_PREFIX}:stats`,
 } as const;

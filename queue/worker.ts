@@ -21,6 +21,8 @@ export interface WorkerOptions {
    * (it runs again from the start on the next start-up). Default 5000 ms.
    */
   readonly stopGraceMs?: number;
+  /** Called when a conversation is started afresh (`/new`), e.g. to delete its saved model state. */
+  readonly onConversationReset?: (conversation: string) => void | Promise<void>;
 }
 
 type DoneEvent = Extract<AgentEvent, { type: "done" }>;
@@ -69,8 +71,11 @@ export class RequestWorker {
 
     const subscriber = connectRedis(target, "blocking", "worker-cancel");
     subscriber.on("error", (error) => logger.warn({ err: error }, "cancel subscriber error"));
-    subscriber.on("message", (_channel, message) => this.onCancelMessage(message));
-    await subscriber.subscribe(redisKeys.cancelChannel);
+    subscriber.on("message", (channel, message) => {
+      if (channel === redisKeys.resetChannel) this.onResetMessage(message);
+      else this.onCancelMessage(message);
+    });
+    await subscriber.subscribe(redisKeys.cancelChannel, redisKeys.resetChannel);
     this.subscriber = subscriber;
 
     const connection = connectRedis(target, "blocking", "worker");
@@ -86,6 +91,12 @@ export class RequestWorker {
     this.worker.on("error", (error) => logger.error({ err: error }, "worker error"));
     await this.worker.waitUntilReady();
     logger.info("worker started");
+  }
+
+  private onResetMessage(conversation: string): void {
+    const onReset = this.options.onConversationReset;
+    if (!onReset) return;
+    Promise.resolve(onReset(conversation)).catch((error: unknown) => this.options.logger.warn({ err: error, conversation }, "conversation reset handler failed"));
   }
 
   private onCancelMessage(message: string): void {

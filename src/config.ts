@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
+import { basename, isAbsolute, join, resolve } from "node:path";
 import envPaths from "env-paths";
 import { z } from "zod";
+import { dataPaths } from "./data-paths.js";
 import { ConfigError } from "./errors.js";
 
 /**
@@ -29,6 +30,12 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The default model: the design's choice for a 2-core laptop with 8+ GB RAM. */
 export const DEFAULT_MODEL_FILE = "qwen2.5-7b-instruct-q4_k_m.gguf";
+
+/** Where `burrow models pull` downloads from unless BURROW_MODEL_HOST names a mirror. */
+export const DEFAULT_MODEL_HOST = "https://huggingface.co";
+
+/** Bytes in one GB of BURROW_DISK_BUDGET: decimal, like the sizes model hosts publish (4.68 GB). */
+export const BYTES_PER_GB = 1e9;
 
 interface SettingSpec<T> {
   /** What the setting does, for docs and `burrow doctor`. */
@@ -61,6 +68,15 @@ const httpUrl = z.string().refine((value) => {
   }
 });
 
+/**
+ * Discord ids (snowflakes), comma- or space-separated, or a JSON array of strings. JSON numbers are
+ * refused: snowflakes are larger than a double holds exactly.
+ */
+const discordIdList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) => (Array.isArray(value) ? value : value.split(/[\s,]+/)).map((id) => id.trim()).filter((id) => id !== ""))
+  .refine((ids) => ids.every((id) => /^\d{15,21}$/.test(id)));
+
 export const SEARCH_PROVIDERS = ["duckduckgo", "searxng", "brave", "off"] as const;
 export type SearchProviderName = (typeof SEARCH_PROVIDERS)[number];
 
@@ -73,10 +89,28 @@ export const SETTINGS = {
     schema: z.string().min(1),
   },
   BURROW_MODEL: {
-    doc: "Path of the GGUF model file to run.",
-    defaultText: `<BURROW_DATA_DIR>/models/${DEFAULT_MODEL_FILE} (Qwen2.5-7B-Instruct Q4_K_M)`,
+    doc: "Path of the GGUF model file to run; overrides the model chosen with `burrow models use`.",
+    defaultText: `the model chosen with \`burrow models use\`, else <BURROW_DATA_DIR>/models/${DEFAULT_MODEL_FILE} (Qwen2.5-7B-Instruct Q4_K_M)`,
     expected: "a path to a .gguf file",
     schema: z.string().min(1),
+  },
+  BURROW_MODEL_HOST: {
+    doc: "Where `burrow models pull` downloads models from: Hugging Face or a mirror serving the same <repo>/resolve/main/<file> paths.",
+    defaultText: DEFAULT_MODEL_HOST,
+    expected: "an http:// or https:// URL",
+    schema: httpUrl,
+  },
+  BURROW_CATALOG_FILE: {
+    doc: "A JSON file of extra models for `burrow models` (your own GGUFs on your mirror), added to the built-in catalog.",
+    defaultText: "unset: only the built-in catalog",
+    expected: "a path to a JSON file",
+    schema: z.string().min(1),
+  },
+  BURROW_DISK_BUDGET: {
+    doc: "Most disk space, in GB (10^9 bytes), that everything under BURROW_DATA_DIR may use; `models pull` refuses what would not fit.",
+    defaultText: "50",
+    expected: "a number of GB greater than 0, e.g. 50 or 0.5",
+    schema: z.coerce.number().refine((n) => Number.isFinite(n) && n > 0 && n <= 1_000_000),
   },
   BURROW_REDIS_URL: {
     doc: "Use this Redis server instead of the embedded one (REDIS_URL is read too).",
@@ -113,6 +147,12 @@ export const SETTINGS = {
     defaultText: "12",
     expected: "a whole number from 0 to 500",
     schema: wholeNumber(0, 500),
+  },
+  BURROW_STATE_BUDGET: {
+    doc: "Most gigabytes of saved KV states (prompt prefix + conversations) kept for fast follow-ups; 0 turns saving off.",
+    defaultText: "4",
+    expected: "a number of GB from 0 to 1000",
+    schema: z.coerce.number().refine((n) => Number.isFinite(n) && n >= 0 && n <= 1000),
   },
   BURROW_SEARCH_PROVIDER: {
     doc: "Web search for the agent: duckduckgo (no key), searxng (your instance), brave (API key), or off.",
@@ -181,6 +221,31 @@ export const SETTINGS = {
     expected: "a whole number from 100 to 32768",
     schema: wholeNumber(100, 32_768),
   },
+  BURROW_DISCORD_TOKEN: {
+    doc: "Discord bot token; setting it turns the Discord bot on (or BURROW_DISCORD_TOKEN_FILE).",
+    defaultText: "unset: no Discord bot",
+    expected: "a Discord bot token",
+    schema: z.string().min(20).max(200),
+    secret: true,
+  },
+  BURROW_DISCORD_GUILDS: {
+    doc: "Discord servers (guild ids, comma-separated) where the bot answers mentions; DMs are not affected.",
+    defaultText: "unset: no server (DMs only)",
+    expected: "guild ids (numbers) separated by commas",
+    schema: discordIdList,
+  },
+  BURROW_DISCORD_CHANNELS: {
+    doc: "Only these channels (ids, comma-separated) of the allowed servers; threads inherit their channel.",
+    defaultText: "unset: every channel of the allowed servers",
+    expected: "channel ids (numbers) separated by commas",
+    schema: discordIdList,
+  },
+  BURROW_DISCORD_API: {
+    doc: "Base URL of the Discord REST API (without /v10); for tests against a local fake.",
+    defaultText: "https://discord.com/api",
+    expected: "an http:// or https:// URL",
+    schema: httpUrl,
+  },
   BURROW_LOG_LEVEL: {
     doc: "Log level of <BURROW_DATA_DIR>/logs/burrow.log.",
     defaultText: "info",
@@ -205,6 +270,14 @@ export const CONFIG_ENV_NAMES: readonly string[] = [
 export interface Config {
   readonly dataDir: string;
   readonly modelPath: string;
+  /** Why `modelPath` is that file: BURROW_MODEL, the `burrow models use` choice, or the default. */
+  readonly modelSource: ModelSource;
+  readonly models: {
+    /** BURROW_MODEL_HOST, without a trailing slash. */
+    readonly host: string;
+    readonly catalogFile: string | undefined;
+    readonly diskBudgetBytes: number;
+  };
   /** Unset means "run the embedded redis-server". */
   readonly redisUrl: string | undefined;
   readonly threads: number | "auto";
@@ -213,6 +286,8 @@ export interface Config {
   readonly temperature: number;
   readonly historyTurns: number;
   readonly logLevel: LogLevel;
+  /** Bytes of KV states kept on disk; 0 = states off. */
+  readonly stateBudgetBytes: number;
   readonly search: {
     readonly provider: SearchProviderName;
     readonly searxngUrl: string | undefined;
@@ -230,9 +305,21 @@ export interface Config {
     readonly uid: number;
     readonly timeoutSeconds: number;
   };
+  readonly discord: {
+    /** Unset: the Discord bot does not start. Never log it. */
+    readonly token: string | undefined;
+    /** Guilds where mentions are answered; empty = none (DMs only). */
+    readonly guilds: readonly string[];
+    /** Channels of those guilds; empty = all of them. */
+    readonly channels: readonly string[];
+    /** REST base without /v10. */
+    readonly apiUrl: string;
+  };
   /** The config file that was read, if any. */
   readonly configFile: string | undefined;
 }
+
+export type ModelSource = "BURROW_MODEL" | "active" | "default";
 
 type Source = { kind: "env" } | { kind: "file"; path: string } | { kind: "secret-file"; path: string };
 type RawValue = { value: unknown; source: Source };
@@ -277,9 +364,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const dataDir = resolve(value("BURROW_DATA_DIR") ?? dirs.data);
   const model = value("BURROW_MODEL");
+  const active = model ? undefined : readActiveModel(dataDir);
+  const catalogFile = value("BURROW_CATALOG_FILE");
   const config: Config = {
     dataDir,
-    modelPath: model ? resolve(model) : join(dataDir, "models", DEFAULT_MODEL_FILE),
+    modelPath: model ? resolve(model) : join(dataDir, "models", active ?? DEFAULT_MODEL_FILE),
+    modelSource: model ? "BURROW_MODEL" : active ? "active" : "default",
+    models: Object.freeze({
+      host: (value("BURROW_MODEL_HOST") ?? DEFAULT_MODEL_HOST).replace(/\/+$/, ""),
+      catalogFile: catalogFile ? resolve(catalogFile) : undefined,
+      diskBudgetBytes: Math.round((value("BURROW_DISK_BUDGET") ?? 50) * BYTES_PER_GB),
+    }),
     redisUrl: value("BURROW_REDIS_URL"),
     threads: value("BURROW_THREADS") ?? "auto",
     contextSize: value("BURROW_CONTEXT_SIZE") ?? 8192,
@@ -287,6 +382,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temperature: value("BURROW_TEMPERATURE") ?? 0.7,
     historyTurns: value("BURROW_HISTORY_TURNS") ?? 12,
     logLevel: value("BURROW_LOG_LEVEL") ?? "info",
+    stateBudgetBytes: Math.round((value("BURROW_STATE_BUDGET") ?? 4) * 1e9),
     search: Object.freeze({
       provider: value("BURROW_SEARCH_PROVIDER") ?? "duckduckgo",
       searxngUrl: value("BURROW_SEARXNG_URL"),
@@ -304,9 +400,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uid: value("BURROW_SANDBOX_UID") ?? 65_534,
       timeoutSeconds: value("BURROW_CODE_TIMEOUT") ?? 10,
     }),
+    discord: Object.freeze({
+      token: value("BURROW_DISCORD_TOKEN"),
+      guilds: Object.freeze(value("BURROW_DISCORD_GUILDS") ?? []),
+      channels: Object.freeze(value("BURROW_DISCORD_CHANNELS") ?? []),
+      apiUrl: (value("BURROW_DISCORD_API") ?? "https://discord.com/api").replace(/\/+$/, ""),
+    }),
     configFile,
   };
   return Object.freeze(config);
+}
+
+/**
+ * The file name chosen with `burrow models use`, kept in <data>/models/active.json ({"name", "file"}), or
+ * undefined when nothing was chosen. A damaged choice stops start-up with a clear line rather than silently
+ * running another model.
+ */
+function readActiveModel(dataDir: string): string | undefined {
+  const path = dataPaths(dataDir).activeModelFile;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new ConfigError("BURROW_MODEL", `Cannot read the active model choice ${path}: ${(error as Error).message}.`, { cause: error });
+  }
+  let file: unknown;
+  try {
+    file = (JSON.parse(text) as { file?: unknown }).file;
+  } catch {
+    file = undefined;
+  }
+  // Only a plain file name inside models/: the choice must never point elsewhere on disk.
+  if (typeof file !== "string" || file === "" || file !== basename(file) || file.startsWith(".")) {
+    throw new ConfigError("BURROW_MODEL", `The active model choice ${path} is damaged; run \`burrow models use NAME\` again (or delete it to use the default model).`);
+  }
+  return file;
 }
 
 function settingNameOf(key: string): SettingName | undefined {

@@ -111,7 +111,13 @@ export class Daemon {
     this.historyStore = new HistoryStore(this.commands);
 
     // The model loads before the worker starts, so a bad model file fails start-up instead of every job.
-    this.engine = new ModelEngine({ modelPath: config.modelPath, threads: config.threads, contextSize: config.contextSize, logger });
+    this.engine = new ModelEngine({
+      modelPath: config.modelPath,
+      threads: config.threads,
+      contextSize: config.contextSize,
+      logger,
+      states: config.stateBudgetBytes > 0 ? { dir: this.paths.kvStatesDir, budgetBytes: config.stateBudgetBytes } : undefined,
+    });
     await this.engine.start();
     this.toolSet = await openAgentTools(config, this.gate, logger);
     const agent = createAgent({
@@ -125,7 +131,17 @@ export class Daemon {
       fixRounds: config.agent.fixRounds,
       pageTokens: config.agent.pageTokens,
     });
-    this.worker = new RequestWorker({ target: this.target, agent, logger, historyTurns: config.historyTurns });
+    // The prompt prefix (system prompt + tool definitions) is read once and its state kept on disk, so
+    // neither the first job nor any job after a restart pays for it again.
+    await agent.warmUp();
+    const engine = this.engine;
+    this.worker = new RequestWorker({
+      target: this.target,
+      agent,
+      logger,
+      historyTurns: config.historyTurns,
+      onConversationReset: async (conversation) => void (await engine.forgetConversation(conversation)),
+    });
     await this.worker.start();
 
     this.producerInstance = new RequestProducer({ redis: this.commands, target: this.target, logger });

@@ -11,6 +11,14 @@ export interface DataPaths {
   /** One JSON line per outbound request (see src/egress.ts). */
   readonly egressLog: string;
   readonly modelsDir: string;
+  /** Downloads in progress (`burrow models pull`): nothing here is ever loaded; files move out once verified. */
+  readonly modelStagingDir: string;
+  /** What `burrow models pull` downloaded and verified: name, file, bytes, sha256, when. */
+  readonly modelRegistry: string;
+  /** The model chosen with `burrow models use` ({"name", "file"}); read by the config. */
+  readonly activeModelFile: string;
+  /** Saved KV-cache states (prompt prefix and conversations), one subdirectory per model/prompt fingerprint. */
+  readonly kvStatesDir: string;
   /** Written by the process that hosts the queue (daemon or a one-shot `ask`), so others can find it. */
   readonly instanceFile: string;
 }
@@ -26,6 +34,10 @@ export function dataPaths(root: string): DataPaths {
     logFile: join(logsDir, "burrow.log"),
     egressLog: join(logsDir, "egress.log"),
     modelsDir: join(root, "models"),
+    modelStagingDir: join(root, "models", ".partial"),
+    modelRegistry: join(root, "models", "registry.json"),
+    activeModelFile: join(root, "models", "active.json"),
+    kvStatesDir: join(root, "kv-states"),
     instanceFile: join(root, "instance.json"),
   };
 }

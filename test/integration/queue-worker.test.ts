@@ -4,6 +4,7 @@ import type { Agent, AgentContext, AgentEvent, ChatRequest, JobEvent } from "../
 import { BurrowError, RequestError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import { connectRedis } from "../../src/redis.js";
+import { HistoryStore } from "../../queue/history-store.js";
 import { redisKeys } from "../../queue/keys.js";
 import { RequestProducer } from "../../queue/producer.js";
 import { RequestWorker } from "../../queue/worker.js";
@@ -48,8 +49,10 @@ const agent: Agent = async function* (request, context): AsyncGenerator<AgentEve
   yield { type: "done", answer: `answer to ${request.text} (history ${context.history.length})`, sources: [] };
 };
 
+const resets: string[] = [];
+
 async function startWorker(stopGraceMs?: number): Promise<RequestWorker> {
-  worker = new RequestWorker({ target: redis.target, agent, logger: silentLogger(), historyTurns: 5, stopGraceMs });
+  worker = new RequestWorker({ target: redis.target, agent, logger: silentLogger(), historyTurns: 5, stopGraceMs, onConversationReset: (key) => void resets.push(key) });
   await worker.start();
   return worker;
 }
@@ -74,6 +77,7 @@ afterAll(async () => {
 beforeEach(async () => {
   await redis.client.flushall();
   calls.length = 0;
+  resets.length = 0;
   const commands = connectRedis(redis.target, "client", "test-producer");
   producer = new RequestProducer({ redis: commands, target: redis.target, logger: silentLogger() });
   await producer.start();
@@ -208,6 +212,26 @@ describe("queue and serial worker", () => {
     }
     expect(events.filter((e) => e.type === "started")).toHaveLength(2);
     expect(events.at(-1)?.type).toBe("cancelled");
+  });
+
+  it("/new clears the history and tells the worker, which forgets the conversation's model state", async () => {
+    await startWorker();
+    await collect((await ask("hello", "chat-r")).jobId);
+    const history = new HistoryStore(redis.client);
+    await history.clear("terminal:chat-r:-");
+    for (let i = 0; i < 200 && resets.length === 0; i++) await sleep(5);
+    expect(resets).toEqual(["terminal:chat-r:-"]);
+    expect(await history.load("terminal:chat-r:-", 5)).toEqual([]);
+    const after = await collect((await ask("again", "chat-r")).jobId);
+    expect(after.at(-1)).toMatchObject({ answer: "answer to again (history 0)" });
+  });
+
+  it("moves the history window in half-window steps, so the conversation's start stays put between steps", async () => {
+    await startWorker();
+    for (let i = 1; i <= 7; i++) await collect((await ask(`m${i}`, "chat-w")).jobId);
+    // historyTurns is 5: after 5 exchanges the window jumps by 2 (half of 5, rounded down).
+    const shown = calls.map((c) => c.context.history.filter((t) => t.role === "user").map((t) => t.text).join(","));
+    expect(shown).toEqual(["", "m1", "m1,m2", "m1,m2,m3", "m1,m2,m3,m4", "m1,m2,m3,m4,m5", "m3,m4,m5,m6"]);
   });
 
   it("refuses an invalid request with a clear error and queues nothing", async () => {
