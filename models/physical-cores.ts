@@ -3,8 +3,8 @@ import { availableParallelism } from "node:os";
 
 /**
  * The number of physical CPU cores. llama.cpp's decode is memory-bound and hyperthreads only add
- * contention, so Burrow's default thread count is physical cores, not logical CPUs (measured here: the
- * library default of 4 threads on 2 cores decoded ~100x slower than 2 threads).
+ * contention, so Burrow never uses more threads than physical cores (measured here: the library default of 4 threads on
+ * 2 cores decoded ~100x slower than 2 threads); thread-tuning.ts measures which count up to it is best.
  *
  * Reads Linux sysfs topology (unique package/core pairs among online CPUs); elsewhere, or if sysfs is
  * unreadable, falls back to the logical CPU count.
@@ -24,9 +24,4 @@ export function physicalCoreCount(sysCpuDir = "/sys/devices/system/cpu"): number
     // Not Linux, or a container without sysfs topology: fall through.
   }
   return availableParallelism();
-}
-
-/** The thread count to use: an explicit setting wins; "auto" means physical cores. */
-export function resolveThreads(setting: number | "auto"): number {
-  return setting === "auto" ? physicalCoreCount() : setting;
 }

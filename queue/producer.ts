@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Job, Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { ChatRequestSchema, isTerminalEvent, type ChatRequest, type ChatRequestInput } from "../src/contracts.js";
+import { ChatRequestSchema, isTerminalEvent, type ChatRequest, type ChatRequestInput, type Platform } from "../src/contracts.js";
 import { RequestError } from "../src/errors.js";
 import type { Logger } from "../src/log.js";
 import type { RedisTarget } from "../src/redis.js";
@@ -104,6 +104,20 @@ export class RequestProducer {
     return "signalled";
   }
 
+  /** How many of one user's requests are waiting or running (for the per-user cap of the bots). */
+  async countQueuedBy(platform: Platform, userId: string): Promise<number> {
+    const jobs = await this.started.getJobs(["waiting", "prioritized", "active"]);
+    return jobs.filter((job) => isRequestBy(job.data, platform, userId)).length;
+  }
+
+  /** The request of a job still known to the queue (waiting, running, or recently finished). */
+  async requestOf(jobId: string): Promise<ChatRequest | undefined> {
+    const job = await Job.fromId(this.started, jobId);
+    if (!job) return undefined;
+    const parsed = ChatRequestSchema.safeParse(job.data);
+    return parsed.success ? parsed.data : undefined;
+  }
+
   /** Jobs waiting and running now. */
   async counts(): Promise<{ waiting: number; active: number }> {
     const counts = await this.started.getJobCounts("waiting", "prioritized", "active");
@@ -114,4 +128,9 @@ export class RequestProducer {
     await this.queue?.close();
     this.queue = undefined;
   }
+}
+
+function isRequestBy(data: unknown, platform: Platform, userId: string): boolean {
+  const request = data as Partial<ChatRequest> | null;
+  return request?.platform === platform && request.userId === userId;
 }

@@ -58,7 +58,7 @@ async function startCommand(options: { chat: boolean }): Promise<number> {
   await daemon.start();
   const engine = daemon.engineInfo;
   process.stderr.write(
-    `Burrow is running (pid ${process.pid}): model ${engine?.model.name ?? config.modelPath}, ${engine?.threads} threads, ` +
+    `Burrow is running (pid ${process.pid}): model ${engine?.model.name ?? config.modelPath}, ${engine?.threads} threads${engine && engine.threadChoice !== "explicit" ? " (measured)" : ""}, ` +
       `context ${engine?.contextSize}; Redis ${describeRedisTarget(daemon.redisTarget)}; data in ${config.dataDir}.\n`,
   );
   // No chat-platform bots exist yet, so a terminal on stdin gets the terminal chat.
@@ -110,6 +110,15 @@ async function doctorCommand(options: { json: boolean }): Promise<number> {
   const results = await runDoctor(config, toolChecks(config));
   process.stdout.write(options.json ? `${JSON.stringify(results, null, 2)}\n` : `${formatDoctor(results)}\n`);
   return results.some((r) => r.status === "fail") ? 1 : 0;
+}
+
+/** `burrow models …`: the commands live in models/models-command.ts; a pull stops (resumably) on Ctrl-C. */
+async function modelsCommand(run: (commands: typeof import("../models/models-command.js"), config: Config, signal: AbortSignal) => Promise<number>): Promise<number> {
+  const { config } = setup();
+  const commands = await import("../models/models-command.js");
+  const cancel = new AbortController();
+  void untilSignal().then(() => cancel.abort());
+  return run(commands, config, cancel.signal);
 }
 
 /** Runs an action and exits with its code; errors become a clear message, never a stack trace. */
@@ -169,5 +178,33 @@ program
   .description("check Node, Redis, the model file, memory and disk, and say what to fix")
   .option("--json", "machine-readable output", false)
   .action(action(doctorCommand));
+
+const models = program.command("models").description("download, choose and remove models (within the disk budget, BURROW_DISK_BUDGET)");
+
+models
+  .command("list")
+  .description("the catalog: size, RAM needed, which are installed and which is active; and the disk budget")
+  .option("--json", "machine-readable output", false)
+  .action(action((options: { json: boolean }) => modelsCommand((m, config) => m.listCommand(config, streams, options))));
+
+models
+  .command("pull")
+  .description("download a model from BURROW_MODEL_HOST, verify it and install it (Ctrl-C stops; run again to resume)")
+  .argument("<name>", "a name from `burrow models list`")
+  .option("--force", "download again even if installed (discards a partial download)", false)
+  .action(action((name: string, options: { force: boolean }) => modelsCommand((m, config, signal) => m.pullCommand(config, streams, name, options, signal))));
+
+models
+  .command("use")
+  .description("make an installed model the one Burrow runs (BURROW_MODEL still overrides it)")
+  .argument("<name>")
+  .action(action((name: string) => modelsCommand((m, config) => m.useCommand(config, streams, name))));
+
+models
+  .command("rm")
+  .description("delete an installed model (or a partial download) and say how much was freed")
+  .argument("<name>")
+  .option("--force", "also remove the active model", false)
+  .action(action((name: string, options: { force: boolean }) => modelsCommand((m, config) => m.rmCommand(config, streams, name, options))));
 
 await program.parseAsync();

@@ -77,6 +77,16 @@ const discordIdList = z
   .transform((value) => (Array.isArray(value) ? value : value.split(/[\s,]+/)).map((id) => id.trim()).filter((id) => id !== ""))
   .refine((ids) => ids.every((id) => /^\d{15,21}$/.test(id)));
 
+/**
+ * Chat users as `platform:userId` (`telegram:123456789`, `discord:80351110224678912`), comma- or
+ * space-separated, or a JSON array of strings. The platform is part of the id: numbers collide across
+ * platforms.
+ */
+const chatUserList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) => (Array.isArray(value) ? value : value.split(/[\s,]+/)).map((id) => id.trim()).filter((id) => id !== ""))
+  .refine((ids) => ids.every((id) => /^(telegram|discord):\d{1,25}$/.test(id)));
+
 export const SEARCH_PROVIDERS = ["duckduckgo", "searxng", "brave", "off"] as const;
 export type SearchProviderName = (typeof SEARCH_PROVIDERS)[number];
 
@@ -119,16 +129,16 @@ export const SETTINGS = {
     schema: redisUrl,
   },
   BURROW_THREADS: {
-    doc: "CPU threads for inference; auto = the number of physical cores.",
+    doc: "CPU threads for inference; auto = measured once per model and machine among 1..physical cores.",
     defaultText: "auto",
     expected: '"auto" or a whole number from 1 to 256',
     schema: z.union([z.literal("auto"), wholeNumber(1, 256)]),
   },
   BURROW_CONTEXT_SIZE: {
-    doc: "Context window in tokens (prompt + history + answer); capped at the model's trained size.",
-    defaultText: "8192",
-    expected: "a whole number from 256 to 262144",
-    schema: wholeNumber(256, 262_144),
+    doc: "Context window in tokens (prompt + history + answer); auto = what fits in free RAM (2k–32k); capped at the model's trained size.",
+    defaultText: "auto",
+    expected: '"auto" or a whole number from 256 to 262144',
+    schema: z.union([z.literal("auto"), wholeNumber(256, 262_144)]),
   },
   BURROW_MAX_TOKENS: {
     doc: "Most tokens one answer may generate.",
@@ -246,6 +256,37 @@ export const SETTINGS = {
     expected: "an http:// or https:// URL",
     schema: httpUrl,
   },
+  BURROW_TELEGRAM_TOKEN: {
+    doc: "Telegram bot token from @BotFather; setting it turns the Telegram bot on (or BURROW_TELEGRAM_TOKEN_FILE).",
+    defaultText: "unset: no Telegram bot",
+    expected: "a Telegram bot token like 123456:ABC-DEF…",
+    schema: z.string().regex(/^\d{1,20}:[A-Za-z0-9_-]{20,100}$/),
+    secret: true,
+  },
+  BURROW_TELEGRAM_API_ROOT: {
+    doc: "Base URL of the Telegram Bot API; for a local Bot API server or tests against a fake.",
+    defaultText: "https://api.telegram.org",
+    expected: "an http:// or https:// URL",
+    schema: httpUrl,
+  },
+  BURROW_ALLOWED_USERS: {
+    doc: "Who may use the chat bots: platform:userId entries, comma-separated (telegram:123456789,discord:80351110224678912). Everyone else gets one polite refusal.",
+    defaultText: "unset: nobody but the admins",
+    expected: "platform:userId entries (platform telegram or discord, id a number) separated by commas",
+    schema: chatUserList,
+  },
+  BURROW_ADMINS: {
+    doc: "Chat users (platform:userId, comma-separated) who may always use the bots and cancel anyone's request.",
+    defaultText: "unset: no admins",
+    expected: "platform:userId entries (platform telegram or discord, id a number) separated by commas",
+    schema: chatUserList,
+  },
+  BURROW_MAX_QUEUED_PER_USER: {
+    doc: "Most requests one chat user may have waiting or running at once.",
+    defaultText: "3",
+    expected: "a whole number from 1 to 100",
+    schema: wholeNumber(1, 100),
+  },
   BURROW_LOG_LEVEL: {
     doc: "Log level of <BURROW_DATA_DIR>/logs/burrow.log.",
     defaultText: "info",
@@ -281,7 +322,7 @@ export interface Config {
   /** Unset means "run the embedded redis-server". */
   readonly redisUrl: string | undefined;
   readonly threads: number | "auto";
-  readonly contextSize: number;
+  readonly contextSize: number | "auto";
   readonly maxTokens: number;
   readonly temperature: number;
   readonly historyTurns: number;
@@ -314,6 +355,18 @@ export interface Config {
     readonly channels: readonly string[];
     /** REST base without /v10. */
     readonly apiUrl: string;
+  };
+  readonly telegram: {
+    /** Unset: the Telegram bot does not start. Never log it. */
+    readonly token: string | undefined;
+    /** Bot API base URL, without a trailing slash. */
+    readonly apiRoot: string;
+  };
+  /** Who may use the chat bots; entries are `platform:userId`. */
+  readonly access: {
+    readonly allowedUsers: readonly string[];
+    readonly admins: readonly string[];
+    readonly maxQueuedPerUser: number;
   };
   /** The config file that was read, if any. */
   readonly configFile: string | undefined;
@@ -377,7 +430,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     redisUrl: value("BURROW_REDIS_URL"),
     threads: value("BURROW_THREADS") ?? "auto",
-    contextSize: value("BURROW_CONTEXT_SIZE") ?? 8192,
+    contextSize: value("BURROW_CONTEXT_SIZE") ?? "auto",
     maxTokens: value("BURROW_MAX_TOKENS") ?? 1024,
     temperature: value("BURROW_TEMPERATURE") ?? 0.7,
     historyTurns: value("BURROW_HISTORY_TURNS") ?? 12,
@@ -405,6 +458,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       guilds: Object.freeze(value("BURROW_DISCORD_GUILDS") ?? []),
       channels: Object.freeze(value("BURROW_DISCORD_CHANNELS") ?? []),
       apiUrl: (value("BURROW_DISCORD_API") ?? "https://discord.com/api").replace(/\/+$/, ""),
+    }),
+    telegram: Object.freeze({
+      token: value("BURROW_TELEGRAM_TOKEN"),
+      apiRoot: (value("BURROW_TELEGRAM_API_ROOT") ?? "https://api.telegram.org").replace(/\/+$/, ""),
+    }),
+    access: Object.freeze({
+      allowedUsers: Object.freeze(value("BURROW_ALLOWED_USERS") ?? []),
+      admins: Object.freeze(value("BURROW_ADMINS") ?? []),
+      maxQueuedPerUser: value("BURROW_MAX_QUEUED_PER_USER") ?? 3,
     }),
     configFile,
   };

@@ -116,6 +116,7 @@ export class Daemon {
       threads: config.threads,
       contextSize: config.contextSize,
       logger,
+      tuningFile: this.paths.tuningFile,
       states: config.stateBudgetBytes > 0 ? { dir: this.paths.kvStatesDir, budgetBytes: config.stateBudgetBytes } : undefined,
     });
     await this.engine.start();

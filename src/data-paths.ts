@@ -17,6 +17,8 @@ export interface DataPaths {
   readonly modelRegistry: string;
   /** The model chosen with `burrow models use` ({"name", "file"}); read by the config. */
   readonly activeModelFile: string;
+  /** Measured best thread counts per model and machine (BURROW_THREADS=auto). */
+  readonly tuningFile: string;
   /** Saved KV-cache states (prompt prefix and conversations), one subdirectory per model/prompt fingerprint. */
   readonly kvStatesDir: string;
   /** Written by the process that hosts the queue (daemon or a one-shot `ask`), so others can find it. */
@@ -38,6 +40,7 @@ export function dataPaths(root: string): DataPaths {
     modelRegistry: join(root, "models", "registry.json"),
     activeModelFile: join(root, "models", "active.json"),
     kvStatesDir: join(root, "kv-states"),
+    tuningFile: join(root, "tuning.json"),
     instanceFile: join(root, "instance.json"),
   };
 }

@@ -5,7 +5,9 @@ import { execa } from "execa";
 import { Redis } from "ioredis";
 import { estimateRamBytes } from "../models/memory-estimate.js";
 import { inspectModelFile } from "../models/model-file.js";
-import { physicalCoreCount, resolveThreads } from "../models/physical-cores.js";
+import { autoContextSize } from "../models/context-size.js";
+import { physicalCoreCount } from "../models/physical-cores.js";
+import { readThreadChoice, threadCandidates } from "../models/thread-tuning.js";
 import type { Config } from "./config.js";
 import { dataPaths } from "./data-paths.js";
 import { REDIS_INSTALL_HINT } from "./embedded-redis.js";
@@ -121,7 +123,7 @@ async function checkModel(config: Config): Promise<CheckResult> {
     const text = describeError(error).split("\n");
     return { name: "Model", status: "fail", detail: text[0] ?? "invalid", fix: text.slice(1).join(" ") || undefined };
   }
-  const contextSize = Math.min(config.contextSize, model.trainContextLength);
+  const contextSize = config.contextSize === "auto" ? autoContextSize(model) : Math.min(config.contextSize, model.trainContextLength);
   const need = estimateRamBytes(model, contextSize);
   const detail = `${model.name ?? model.architecture} (${model.architecture}, ${formatBytes(model.sizeBytes)}), context ${contextSize}: needs about ${formatBytes(need)} RAM; ${formatBytes(freemem())} free of ${formatBytes(totalmem())}`;
   const isQwen = model.architecture.startsWith("qwen");
@@ -133,8 +135,17 @@ async function checkModel(config: Config): Promise<CheckResult> {
 
 function checkThreads(config: Config): CheckResult {
   const cores = physicalCoreCount();
-  const threads = resolveThreads(config.threads);
-  const detail = `${threads} inference thread${threads === 1 ? "" : "s"} (${config.threads === "auto" ? "auto" : "BURROW_THREADS"}); ${cores} physical core${cores === 1 ? "" : "s"}`;
+  const plural = (n: number) => `${n} inference thread${n === 1 ? "" : "s"}`;
+  if (config.threads === "auto") {
+    const choice = readThreadChoice(dataPaths(config.dataDir).tuningFile, config.modelPath);
+    if (!choice) {
+      return { name: "Threads", status: "ok", detail: `auto: measured at the next start among ${threadCandidates(cores).join(", ")} (${cores} physical core${cores === 1 ? "" : "s"})` };
+    }
+    const measured = choice.samples.map((s) => `${s.threads}: ${s.tokensPerSecond.toFixed(1)} tok/s`).join(", ");
+    return { name: "Threads", status: "ok", detail: `${plural(choice.threads)} (auto, measured for this model: ${measured}); ${cores} physical core${cores === 1 ? "" : "s"}` };
+  }
+  const threads = config.threads;
+  const detail = `${plural(threads)} (BURROW_THREADS); ${cores} physical core${cores === 1 ? "" : "s"}`;
   if (threads > cores) return { name: "Threads", status: "warn", detail, fix: "More threads than physical cores slows llama.cpp down a lot; set BURROW_THREADS=auto." };
   return { name: "Threads", status: "ok", detail };
 }

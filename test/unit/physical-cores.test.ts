@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { physicalCoreCount, resolveThreads } from "../../models/physical-cores.js";
+import { physicalCoreCount } from "../../models/physical-cores.js";
+import { threadCandidates } from "../../models/thread-tuning.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const dir = makeTempDir();
@@ -33,8 +34,9 @@ describe("physical cores", () => {
     expect(physicalCoreCount(join(dir.path, "missing"))).toBe(availableParallelism());
   });
 
-  it("uses an explicit thread setting as is and physical cores for auto", () => {
-    expect(resolveThreads(3)).toBe(3);
-    expect(resolveThreads("auto")).toBe(physicalCoreCount());
+  it("offers 1 … physical cores as thread candidates, never more", () => {
+    expect(threadCandidates(1)).toEqual([1]);
+    expect(threadCandidates(2)).toEqual([1, 2]);
+    expect(threadCandidates(8)).toEqual([1, 7, 8]);
   });
 });
