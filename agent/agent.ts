@@ -174,7 +174,9 @@ async function runJob(
       if (!notes.some((note) => note.includes(problem))) notes.push(`⚠️ ${problem}`);
     }
     const { sources, footer } = state.sources.sourcesFor(answer);
-    const ending = (notes.length > 0 ? `\n\n${notes.join("\n")}` : "") + footer;
+    // No blank lines before a note when there is no answer text: it would be the message's first line.
+    const separator = answer.trim() === "" ? "" : "\n\n";
+    const ending = (notes.length > 0 ? `${separator}${notes.join("\n")}` : "") + footer;
     if (ending) output.push({ type: "delta", text: ending });
     storedAnswer = answer + ending;
     output.push({

@@ -26,7 +26,7 @@ describe("config", () => {
     const config = loadConfig(cleanEnv());
     expect(config.dataDir).toBe(join(dir.path, ".local", "share", "burrow"));
     expect(config.modelPath).toBe(join(config.dataDir, "models", DEFAULT_MODEL_FILE));
-    expect(config).toMatchObject({ redisUrl: undefined, threads: "auto", contextSize: 8192, maxTokens: 1024, temperature: 0.7, historyTurns: 12, logLevel: "info" });
+    expect(config).toMatchObject({ redisUrl: undefined, threads: "auto", contextSize: "auto", maxTokens: 1024, temperature: 0.7, historyTurns: 12, logLevel: "info" });
     expect(Object.isFrozen(config)).toBe(true);
   });
 

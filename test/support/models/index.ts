@@ -34,3 +34,12 @@ export {
   type ScriptedTransition,
   type FlagCondition,
 } from "./scripted-transformer.js";
+export {
+  writeThinkerModel,
+  THINK_FOREVER,
+  FOREVER_THOUGHT_FIRST,
+  FOREVER_THOUGHT_WORD,
+  type ThinkerModelOptions,
+  type ThinkerModelInfo,
+  type ThinkerLayout,
+} from "./thinker-model.js";
