@@ -8,7 +8,9 @@ import type { AgentTools } from "./tool-ports.js";
 export function systemPromptFor(tools: AgentTools): string {
   const lines = [
     "You are Burrow, a private assistant running entirely on the user's own computer.",
-    "When a question needs reasoning, first write a short plan inside <think></think> (the user does not see it), then answer.",
+    // The plan on its own lines: "<think>\n" is what node-llama-cpp recognises as a thought section, which
+    // BURROW_THOUGHT_TOKENS then bounds; an inline <think> would only be hidden, not bounded.
+    "When a question needs reasoning, first write a short plan between a <think> line and a </think> line (the user does not see it), then answer.",
   ];
   if (tools.search) {
     lines.push("Use web_search for current events or facts you are unsure of. Cite results by their numbers, like [1] or [2].");

@@ -231,9 +231,9 @@ describe("a Qwen3-style thinker: <think> special tokens, on their own lines", ()
   });
 });
 
-describe("plain-text tags (a model without thought tokens, asked to plan inside <think></think>)", () => {
-  it("the agent's system prompt asks for the plan inside <think></think>", () => {
-    expect(systemPromptFor({ unavailable: new Map() })).toContain("<think></think>");
+describe("plain-text tags (a model without thought tokens, asked to plan between <think> and </think> lines)", () => {
+  it("the agent's system prompt asks for the plan on lines between <think> and </think>", () => {
+    expect(systemPromptFor({ unavailable: new Map() })).toContain("between a <think> line and a </think> line");
   });
 
   describe("inline, in ordinary tokens", () => {
