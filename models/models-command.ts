@@ -91,6 +91,8 @@ export async function pullCommand(config: Config, streams: ModelsStreams, name: 
   return 0;
 }
 
+const REFERENCE_CONTEXT = 8192;
+
 interface ListedModel {
   readonly name: string;
   readonly title: string;
@@ -117,18 +119,20 @@ export async function listCommand(config: Config, streams: ModelsStreams, option
   const paths = dataPaths(config.dataDir);
   const registry = new ModelRegistry(paths);
   const records = registry.records();
+  // With BURROW_CONTEXT_SIZE=auto the context follows free RAM; a fixed reference keeps the column comparable.
+  const contextSize = config.contextSize === "auto" ? REFERENCE_CONTEXT : config.contextSize;
   const models: ListedModel[] = [];
   for (const entry of ctx.catalog.entries) {
     const path = join(paths.modelsDir, entry.file);
     const installed = existsSync(path);
-    let ramBytes = catalogRamBytes(entry, config.contextSize);
+    let ramBytes = catalogRamBytes(entry, contextSize);
     let sizeBytes = entry.bytes ?? entry.approxBytes;
     let problem: string | undefined;
     if (installed) {
       try {
         const info = await inspectModelFile(path);
         sizeBytes = info.sizeBytes;
-        ramBytes = estimateRamBytes(info, Math.min(config.contextSize, info.trainContextLength));
+        ramBytes = estimateRamBytes(info, Math.min(contextSize, info.trainContextLength));
       } catch (error) {
         problem = describeError(error).split("\n")[0];
         sizeBytes = statSync(path).size;
@@ -177,7 +181,9 @@ export async function listCommand(config: Config, streams: ModelsStreams, option
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const format = (row: readonly string[]) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ").trimEnd();
   const lines = [format(header), ...rows.map(format)];
-  lines.push(`* RAM needed at context ${config.contextSize} (BURROW_CONTEXT_SIZE).`);
+  lines.push(config.contextSize === "auto"
+    ? `* RAM needed at context ${contextSize} (BURROW_CONTEXT_SIZE=auto fits the context to the free RAM, from 2048 tokens).`
+    : `* RAM needed at context ${contextSize} (BURROW_CONTEXT_SIZE).`);
   for (const file of otherFiles) lines.push(`Also in ${paths.modelsDir}: ${file} (${formatSize(statSync(join(paths.modelsDir, file)).size)}), not in the catalog.`);
   const how = config.modelSource === "BURROW_MODEL" ? "set by BURROW_MODEL" : config.modelSource === "active" ? "chosen with `burrow models use`" : "the default";
   const present = existsSync(config.modelPath) ? "" : " — not downloaded yet";

@@ -1,8 +1,10 @@
-import { accessSync, constants, mkdirSync, readdirSync, statSync, statfsSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync, statfsSync } from "node:fs";
 import { freemem, totalmem } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { Redis } from "ioredis";
+import { BUILTIN_CATALOG } from "../models/catalog.js";
+import { budgetPercent, describeBudget, describeUsage, measureDiskUsage } from "../models/disk-usage.js";
 import { estimateRamBytes } from "../models/memory-estimate.js";
 import { inspectModelFile } from "../models/model-file.js";
 import { autoContextSize } from "../models/context-size.js";
@@ -37,6 +39,7 @@ export async function runDoctor(config: Config, more: readonly Check[] = []): Pr
     checkNode,
     () => checkRedis(config),
     () => checkDataDir(config),
+    () => checkDiskBudget(config),
     () => checkModel(config),
     () => checkThreads(config),
     ...more,
@@ -115,13 +118,26 @@ function checkDataDir(config: Config): CheckResult {
   return { name: "Data directory", status: "ok", detail };
 }
 
+/** Everything under the data directory against BURROW_DISK_BUDGET, by category. */
+function checkDiskBudget(config: Config): CheckResult {
+  const usage = measureDiskUsage(config.dataDir, config.models.diskBudgetBytes);
+  const detail = `${describeBudget(usage)}: ${describeUsage(usage)}`;
+  const percent = budgetPercent(usage);
+  const fix = "Remove models you do not use (`burrow models list`, then `burrow models rm NAME`), or raise BURROW_DISK_BUDGET.";
+  if (percent > 100) return { name: "Disk budget", status: "warn", detail: `${detail}; over budget, so \`burrow models pull\` refuses new models`, fix };
+  if (percent >= 90) return { name: "Disk budget", status: "warn", detail, fix };
+  return { name: "Disk budget", status: "ok", detail };
+}
+
 async function checkModel(config: Config): Promise<CheckResult> {
   let model;
   try {
     model = await inspectModelFile(config.modelPath);
   } catch (error) {
     const text = describeError(error).split("\n");
-    return { name: "Model", status: "fail", detail: text[0] ?? "invalid", fix: text.slice(1).join(" ") || undefined };
+    const catalogName = BUILTIN_CATALOG.find((entry) => join(dataPaths(config.dataDir).modelsDir, entry.file) === config.modelPath)?.name;
+    const pull = catalogName && !existsSync(config.modelPath) ? `Download it: \`burrow models pull ${catalogName}\` (\`burrow models list\` shows the others). Or: ` : "";
+    return { name: "Model", status: "fail", detail: text[0] ?? "invalid", fix: `${pull}${text.slice(1).join(" ")}` || undefined };
   }
   const contextSize = config.contextSize === "auto" ? autoContextSize(model) : Math.min(config.contextSize, model.trainContextLength);
   const need = estimateRamBytes(model, contextSize);

@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     const model = await writeQwen05bShapedModel(modelPath);
     process.stderr.write(`wrote ${(model.bytes / 1e6).toFixed(0)} MB 0.5B-shaped model in ${((performance.now() - written) / 1000).toFixed(1)} s\n`);
     const threads = physicalCoreCount();
-    const env = cliEnv({ BURROW_DATA_DIR: join(tmp.path, "data"), BURROW_MODEL: modelPath, BURROW_THREADS: String(threads), BURROW_CONTEXT_SIZE: String(CONTEXT), BURROW_MAX_TOKENS: String(MAX_TOKENS), BURROW_TEMPERATURE: String(TEMPERATURE) });
+    const env = cliEnv({ BURROW_DATA_DIR: join(tmp.path, "data"), BURROW_MODEL: modelPath, BURROW_THREADS: String(threads), BURROW_CONTEXT_SIZE: String(CONTEXT), BURROW_MAX_TOKENS: String(MAX_TOKENS), BURROW_TEMPERATURE: String(TEMPERATURE), BURROW_MAX_TOOL_STEPS: "0" });
 
     process.stderr.write(`node-llama-cpp directly, ${RUNS} runs…\n`);
     const directSamples = await direct(modelPath, threads);
