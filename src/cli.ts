@@ -61,7 +61,10 @@ async function startCommand(options: { chat: boolean }): Promise<number> {
     `Burrow is running (pid ${process.pid}): model ${engine?.model.name ?? config.modelPath}, ${engine?.threads} threads${engine && engine.threadChoice !== "explicit" ? " (measured)" : ""}, ` +
       `context ${engine?.contextSize}; Redis ${describeRedisTarget(daemon.redisTarget)}; data in ${config.dataDir}.\n`,
   );
-  // No chat-platform bots exist yet, so a terminal on stdin gets the terminal chat.
+  for (const bot of daemon.botStatus) {
+    process.stderr.write(bot.running ? `${bot.name} bot is running.\n` : `${bot.name} bot did not start: ${bot.reason}\n`);
+  }
+  // A terminal on stdin also gets the terminal chat.
   if (options.chat && process.stdin.isTTY) {
     const chatDone = runChat(
       { producer: daemon.producer, history: daemon.history },

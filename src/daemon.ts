@@ -11,7 +11,7 @@ import type { Config } from "./config.js";
 import { dataPaths } from "./data-paths.js";
 import { EgressGate, fileAuditSink } from "./egress.js";
 import { EmbeddedRedis } from "./embedded-redis.js";
-import { BurrowError, RedisError } from "./errors.js";
+import { BurrowError, describeError, RedisError } from "./errors.js";
 import { claimInstance, isAlive, readLiveInstance, releaseInstance, updateInstance, type InstanceRecord } from "./instance-file.js";
 import type { Logger } from "./log.js";
 import { connectRedis, describeRedisTarget, type RedisTarget } from "./redis.js";
@@ -25,6 +25,18 @@ export interface QueueAccess {
 /** Queue access that must be closed when the front end is done. */
 export interface QueueClient extends QueueAccess {
   close(): Promise<void>;
+}
+
+/** A chat front end with an explicit lifecycle (Telegram, Discord). */
+interface ChatBot {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface BotReport {
+  readonly name: string;
+  readonly running: boolean;
+  readonly reason?: string;
 }
 
 export class AlreadyRunningError extends BurrowError {
@@ -46,6 +58,8 @@ export class Daemon {
   private commands: Redis | undefined;
   private engine: ModelEngine | undefined;
   private toolSet: AgentToolSet | undefined;
+  private bots: ChatBot[] = [];
+  private botReports: BotReport[] = [];
   private readonly gate: EgressGate;
   private worker: RequestWorker | undefined;
   private producerInstance: RequestProducer | undefined;
@@ -147,7 +161,39 @@ export class Daemon {
 
     this.producerInstance = new RequestProducer({ redis: this.commands, target: this.target, logger });
     await this.producerInstance.start();
+    if (this.role === "daemon") await this.startBots();
     logger.info({ role: this.role, redis: describeRedisTarget(this.target) }, "burrow started");
+  }
+
+  /**
+   * Starts the chat bots whose tokens are set. A bot that cannot start (Telegram unreachable from an
+   * offline laptop, a revoked token) is reported and left out; Burrow keeps running for the others.
+   */
+  private async startBots(): Promise<void> {
+    const { config, logger } = this;
+    const queue = { producer: this.producer, history: this.history };
+    const startedAt = Date.now();
+    const status = () => ({ model: this.engine?.info.model.name ?? config.modelPath, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) });
+    const candidates: [string, () => Promise<ChatBot>][] = [];
+    if (config.telegram.token) {
+      candidates.push(["Telegram", async () => (await import("../bots/telegram/index.js")).createTelegramBot({ config, queue, logger, status, gate: this.gate })]);
+    }
+    for (const [name, create] of candidates) {
+      try {
+        const bot = await create();
+        await bot.start();
+        this.bots.push(bot);
+        this.botReports.push({ name, running: true });
+      } catch (error) {
+        logger.error({ err: error, bot: name }, "chat bot did not start");
+        this.botReports.push({ name, running: false, reason: describeError(error) });
+      }
+    }
+  }
+
+  /** Which chat bots run, and why any did not start. */
+  get botStatus(): readonly BotReport[] {
+    return this.botReports;
   }
 
   /** Resolves once no job is waiting or running (a one-shot host waits for others' jobs it accepted). */
@@ -164,7 +210,10 @@ export class Daemon {
   async stop(): Promise<void> {
     const { logger } = this;
     // Reverse order of start; every step runs even if an earlier one fails.
+    const bots = this.bots.splice(0).reverse();
+    this.botReports = [];
     const steps: [string, () => Promise<void> | void][] = [
+      ...bots.map((bot, i): [string, () => Promise<void>] => [`chat bot ${i + 1}`, () => bot.stop()]),
       ["producer", () => this.producerInstance?.stop()],
       ["worker", () => this.worker?.stop()],
       ["tools", () => this.toolSet?.stop()],

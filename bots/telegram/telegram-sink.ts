@@ -1,0 +1,90 @@
+import { InputFile, type Api } from "grammy";
+import type { InlineKeyboardMarkup } from "grammy/types";
+import type { MessageSink, SendOptions } from "../stream.js";
+import type { ChatPacer } from "./chat-pacer.js";
+import { TelegramApiError, telegramError } from "./telegram-errors.js";
+
+/** Callback data of the Cancel button: `cancel:<jobId>` (a UUID keeps it under Telegram's 64 bytes). */
+export const CANCEL_PREFIX = "cancel:";
+
+export interface TelegramTarget {
+  readonly chatId: number;
+  /** Forum topic (message_thread_id). */
+  readonly threadId: number | undefined;
+  /** The user's message the placeholder answers. */
+  readonly replyTo: number | undefined;
+}
+
+/** Model output is untrusted: no link previews (they would fetch attacker-chosen URLs and show them). */
+const NO_PREVIEW = { is_disabled: true } as const;
+
+/**
+ * One request's messages in one Telegram chat: plain text (no parse mode, so model output cannot break
+ * formatting or inject entities), a Cancel button while the request is live, edits paced per chat.
+ * Flood control (429) becomes a RetryAfterError carrying Telegram's retry_after; other failures become
+ * TelegramApiErrors that are safe to log.
+ */
+export class TelegramSink implements MessageSink {
+  private placeholderSent = false;
+
+  constructor(
+    private readonly api: Api,
+    private readonly target: TelegramTarget,
+    private readonly jobId: string,
+    private readonly pacer: ChatPacer,
+    private readonly token: string,
+  ) {}
+
+  async send(text: string, options?: SendOptions): Promise<string> {
+    const final = options?.final ?? true;
+    // Only the first message answers the user's message; the rest of a long answer follows it.
+    const reply = !this.placeholderSent && this.target.replyTo !== undefined ? { message_id: this.target.replyTo, allow_sending_without_reply: true } : undefined;
+    const message = await this.call(() =>
+      this.api.sendMessage(this.target.chatId, text, {
+        message_thread_id: this.target.threadId,
+        link_preview_options: NO_PREVIEW,
+        reply_parameters: reply,
+        reply_markup: final ? undefined : this.cancelKeyboard(),
+      }),
+    );
+    this.placeholderSent = true;
+    return String(message.message_id);
+  }
+
+  async edit(messageId: string, text: string, options?: SendOptions): Promise<void> {
+    const final = options?.final ?? true;
+    await this.pacer.turn(String(this.target.chatId));
+    await this.call(() =>
+      // Without reply_markup an edit removes the keyboard: progress edits keep Cancel, the final one drops it.
+      this.api.editMessageText(this.target.chatId, Number(messageId), text, {
+        link_preview_options: NO_PREVIEW,
+        reply_markup: final ? undefined : this.cancelKeyboard(),
+      }),
+    ).catch((error: unknown) => {
+      // The text and buttons are already what we wanted.
+      if (error instanceof TelegramApiError && /message is not modified/i.test(error.description)) return;
+      throw error;
+    });
+  }
+
+  async sendFile(name: string, content: string, caption?: string): Promise<void> {
+    await this.call(() =>
+      this.api.sendDocument(this.target.chatId, new InputFile(Buffer.from(content, "utf8"), name), {
+        caption,
+        message_thread_id: this.target.threadId,
+      }),
+    );
+  }
+
+  private cancelKeyboard(): InlineKeyboardMarkup {
+    return { inline_keyboard: [[{ text: "✖ Cancel", callback_data: `${CANCEL_PREFIX}${this.jobId}` }]] };
+  }
+
+  private async call<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      throw telegramError(error, this.token);
+    }
+  }
+}
