@@ -46,26 +46,30 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-async function startCommand(options: { chat: boolean }): Promise<number> {
+async function startCommand(options: { chat: boolean; role: "all" | "worker" | "bots" }): Promise<number> {
   const { config, logger } = setup();
   const [{ Daemon }, { runChat }, { describeRedisTarget }] = await Promise.all([
     import("./daemon.js"),
     import("../bots/terminal/chat.js"),
     import("./redis.js"),
   ]);
-  const daemon = new Daemon(config, logger, "daemon");
+  const daemon = new Daemon(config, logger, options.role === "all" ? "daemon" : options.role);
   const stopping = untilSignal();
   await daemon.start();
   const engine = daemon.engineInfo;
-  process.stderr.write(
-    `Burrow is running (pid ${process.pid}): model ${engine?.model.name ?? config.modelPath}, ${engine?.threads} threads${engine && engine.threadChoice !== "explicit" ? " (measured)" : ""}, ` +
-      `context ${engine?.contextSize}; Redis ${describeRedisTarget(daemon.redisTarget)}; data in ${config.dataDir}.\n`,
-  );
+  if (engine) {
+    process.stderr.write(
+      `Burrow is running (pid ${process.pid}): model ${engine.model.name ?? config.modelPath}, ${engine.threads} threads${engine.threadChoice !== "explicit" ? " (measured)" : ""}, ` +
+        `context ${engine.contextSize}; Redis ${describeRedisTarget(daemon.redisTarget)}; data in ${config.dataDir}.\n`,
+    );
+  } else {
+    process.stderr.write(`Burrow's chat bots are running (pid ${process.pid}) on the queue at ${describeRedisTarget(daemon.redisTarget)}.\n`);
+  }
   for (const bot of daemon.botStatus) {
     process.stderr.write(bot.running ? `${bot.name} bot is running.\n` : `${bot.name} bot did not start: ${bot.reason}\n`);
   }
   // A terminal on stdin also gets the terminal chat.
-  if (options.chat && process.stdin.isTTY) {
+  if (options.chat && options.role !== "bots" && process.stdin.isTTY) {
     const chatDone = runChat(
       { producer: daemon.producer, history: daemon.history },
       { chatId: "default", input: process.stdin, streams },
@@ -159,6 +163,11 @@ program
   .command("start")
   .description("run Burrow: embedded Redis, the model and the worker (and a terminal chat when run in a terminal)")
   .addOption(new Option("--no-chat", "do not open the terminal chat, only run the daemon"))
+  .addOption(
+    new Option("--role <role>", "all: everything; worker: the model and queue, no chat bots (holds no bot tokens); bots: only the chat bots, on a running worker's queue")
+      .choices(["all", "worker", "bots"])
+      .default("all"),
+  )
   .action(action(startCommand));
 
 program

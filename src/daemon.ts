@@ -27,6 +27,13 @@ export interface QueueClient extends QueueAccess {
   close(): Promise<void>;
 }
 
+/**
+ * What this process runs. "daemon": everything; "worker": Redis, the model and the worker, no chat bots
+ * (so the process that runs model code holds no bot tokens); "bots": only the chat bots, on the queue of
+ * a worker running elsewhere; "ask": a one-shot host for `burrow ask`/`chat` when no daemon runs.
+ */
+export type DaemonRole = "daemon" | "worker" | "bots" | "ask";
+
 /** A chat front end with an explicit lifecycle (Telegram, Discord). */
 interface ChatBot {
   start(): Promise<void>;
@@ -70,7 +77,7 @@ export class Daemon {
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
-    private readonly role: "daemon" | "ask" = "daemon",
+    private readonly role: DaemonRole = "daemon",
   ) {
     this.paths = dataPaths(config.dataDir);
     this.gate = new EgressGate(fileAuditSink(this.paths.egressLog));
@@ -107,8 +114,9 @@ export class Daemon {
   private async startPieces(): Promise<void> {
     const { config, logger } = this;
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    if (this.role === "bots") return this.startBotsOnly();
     const target: RedisTarget = config.redisUrl ? { kind: "url", url: config.redisUrl } : { kind: "socket", path: this.paths.redisSocket };
-    const record: InstanceRecord = { pid: process.pid, role: this.role, redis: target, startedAt: Date.now() };
+    const record: InstanceRecord = { pid: process.pid, role: this.role === "ask" ? "ask" : "daemon", redis: target, startedAt: Date.now() };
     const claim = claimInstance(this.paths.instanceFile, record);
     if (!claim.claimed) throw new AlreadyRunningError(config.dataDir, claim.owner);
     this.claimed = true;
@@ -165,6 +173,25 @@ export class Daemon {
     logger.info({ role: this.role, redis: describeRedisTarget(this.target) }, "burrow started");
   }
 
+  /** The bots-only process: the queue of the worker that runs on this data directory (or at BURROW_REDIS_URL). */
+  private async startBotsOnly(): Promise<void> {
+    const { config, logger } = this;
+    const live = readLiveInstance(this.paths.instanceFile);
+    const target: RedisTarget | undefined = config.redisUrl ? { kind: "url", url: config.redisUrl } : live?.redis;
+    if (!target) {
+      throw new BurrowError("worker_not_running", `No Burrow worker is running on ${config.dataDir}, so the bots have no queue to use.`, {
+        hint: "Start it first with `burrow start --role worker` (same BURROW_DATA_DIR), or set BURROW_REDIS_URL to the worker's Redis.",
+      });
+    }
+    this.target = target;
+    this.commands = await openCommands(target, logger);
+    this.historyStore = new HistoryStore(this.commands);
+    this.producerInstance = new RequestProducer({ redis: this.commands, target, logger });
+    await this.producerInstance.start();
+    await this.startBots();
+    logger.info({ role: this.role, redis: describeRedisTarget(target) }, "burrow bots started");
+  }
+
   /**
    * Starts the chat bots whose tokens are set. A bot that cannot start (Telegram unreachable from an
    * offline laptop, a revoked token) is reported and left out; Burrow keeps running for the others.
@@ -173,7 +200,10 @@ export class Daemon {
     const { config, logger } = this;
     const queue = { producer: this.producer, history: this.history };
     const startedAt = Date.now();
-    const status = () => ({ model: this.engine?.info.model.name ?? config.modelPath, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) });
+    const status = () => ({
+      model: this.role === "bots" ? undefined : (this.engine?.info.model.name ?? config.modelPath),
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    });
     const candidates: [string, () => Promise<ChatBot>][] = [];
     if (config.telegram.token) {
       candidates.push(["Telegram", async () => (await import("../bots/telegram/index.js")).createTelegramBot({ config, queue, logger, status, gate: this.gate })]);
