@@ -208,6 +208,9 @@ export class Daemon {
     if (config.telegram.token) {
       candidates.push(["Telegram", async () => (await import("../bots/telegram/index.js")).createTelegramBot({ config, queue, logger, status, gate: this.gate })]);
     }
+    if (config.discord.token) {
+      candidates.push(["Discord", async () => (await import("../bots/discord/index.js")).createDiscordBot({ config, queue, logger, status, gate: this.gate })]);
+    }
     for (const [name, create] of candidates) {
       try {
         const bot = await create();
