@@ -143,7 +143,11 @@ const name = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "lower-case letters
 // A plain file name: it becomes a path under <data>/models/, so no directories and no hidden files.
 const fileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.gguf$/, "a plain file name ending in .gguf");
 const repo = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, "owner/name");
-const repoPath = z.string().regex(/^(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._/-]+\.gguf$/, "a relative path ending in .gguf");
+const repoPath = z
+  .string()
+  .regex(/^(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._/-]+\.gguf$/, "a relative path ending in .gguf")
+  // node-llama-cpp would fetch every part of a split model, and Burrow installs one file per model.
+  .refine((path) => !/-\d{5}-of-\d{5}\.gguf$/.test(path), "a single-file GGUF (split models like -00001-of-00002.gguf are not supported)");
 
 const EntrySchema = z.strictObject({
   name,

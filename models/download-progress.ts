@@ -9,14 +9,18 @@ export class ProgressBar {
   private lastDraw = 0;
   private lastStep = -1;
   private drawn = false;
+  private full = false;
 
   constructor(private readonly stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, private readonly label: string) {}
 
   update(progress: DownloadProgress): void {
     const fraction = progress.totalBytes > 0 ? Math.min(1, progress.downloadedBytes / progress.totalBytes) : 0;
     if (this.stream.isTTY) {
+      // ipull keeps reporting after 100 % while overlapping requests finish: draw the full bar once.
+      if (this.full) return;
       const now = Date.now();
       if (now - this.lastDraw < 100 && fraction < 1) return;
+      this.full = fraction >= 1;
       this.lastDraw = now;
       this.stream.write(`\r${this.line(progress, fraction, 24)}\x1b[K`);
       this.drawn = true;

@@ -2,6 +2,7 @@ import { existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createModelDownloader, type ModelDownloader } from "node-llama-cpp";
 import { ModelPullError } from "./model-pull-errors.js";
+import { TEMP_SUFFIX } from "./model-pull-staging.js";
 
 /**
  * Runs node-llama-cpp's downloader (ipull underneath) for one file into the staging directory, and adds what
@@ -14,12 +15,9 @@ import { ModelPullError } from "./model-pull-errors.js";
  * (with Range requests). A dropped connection is retried from the start of the chunk it was in.
  * On cancel, ipull renames `<file>.ipull` to `<file>` when its progress estimate reaches 100 % (it counts the
  * short last chunk as a whole one), leaving a file with the progress JSON at its end under the final name; the
- * runner renames such a file (longer than the model) back so the next pull resumes it. Nothing in the staging directory is ever used
- * before verification, so these quirks cost at most a re-download, never a bad model.
+ * runner renames such a file (longer than the model) back so the next pull resumes it. Nothing in the staging
+ * directory is used before verification, so these quirks cost at most a re-download, never a bad model.
  */
-
-/** ipull's name for the file while it is being written. */
-export const TEMP_SUFFIX = ".ipull";
 
 export interface DownloadProgress {
   /** Bytes of the file on disk or arriving (ipull's estimate), resumed bytes included. */
@@ -122,7 +120,7 @@ export async function downloadToStaging(request: DownloadRequest): Promise<Downl
     keepResumable(path, request.expectedBytes);
     const done = `${Math.round((Math.min(latest, request.expectedBytes) / request.expectedBytes) * 100)} %`;
     throw stopReason === "stalled"
-      ? new ModelPullError(request.model, "stalled", `The download of ${request.model} stopped: no data arrived for ${Math.round(request.stallTimeoutMs / 1000)} s (at about ${done}).`, {
+      ? new ModelPullError(request.model, "stalled", `The download of ${request.model} stopped: no data arrived for ${Number((request.stallTimeoutMs / 1000).toFixed(1))} s (at about ${done}).`, {
           hint: `Check your connection and run the same command again: it resumes where it stopped.`,
         })
       : new ModelPullError(request.model, "interrupted", `Stopped the download of ${request.model} at about ${done}.`, {
@@ -133,32 +131,13 @@ export async function downloadToStaging(request: DownloadRequest): Promise<Downl
 }
 
 /**
- * After a cancel, a file under the final name is ipull's temp file renamed too early (file bytes + progress
- * JSON): give it back its temp name so the next pull resumes it. Anything else there is unverified: delete it.
+ * After a cancel, a file under the final name that is longer than the model is ipull's temp file renamed too
+ * early (file bytes + progress JSON): give it back its temp name so the next pull resumes it. A file of the
+ * model's size may be a finished download: the next pull verifies it instead of fetching it again.
  */
 function keepResumable(path: string, expectedBytes: number): void {
   if (!existsSync(path) || statSync(path).size <= expectedBytes) return;
   const temp = `${path}${TEMP_SUFFIX}`;
   if (existsSync(temp)) rmSync(path, { force: true });
   else renameSync(path, temp);
-}
-
-/** Bytes of a partial download of `file` already in the staging directory (they count as used disk). */
-export function stagedBytes(stagingDir: string, file: string): number {
-  let total = 0;
-  for (const name of [file, `${file}${TEMP_SUFFIX}`]) {
-    try {
-      total += statSync(join(stagingDir, name)).size;
-    } catch {
-      // not there
-    }
-  }
-  return total;
-}
-
-/** Deletes a partial or unverified download of `file`; returns the bytes freed. */
-export function removeStaged(stagingDir: string, file: string): number {
-  const freed = stagedBytes(stagingDir, file);
-  for (const name of [file, `${file}${TEMP_SUFFIX}`]) rmSync(join(stagingDir, name), { force: true });
-  return freed;
 }

@@ -34,7 +34,12 @@ export async function verifyDownload(request: VerifyRequest): Promise<Verified> 
       cause,
     });
   };
-  const bytes = statSync(request.path).size;
+  let bytes = 0;
+  try {
+    bytes = statSync(request.path).size;
+  } catch (error) {
+    bad("the downloader left no file", error);
+  }
   if (bytes !== request.expectedBytes) bad(`it has ${bytes} bytes instead of ${request.expectedBytes}`);
   let info: ModelFileInfo;
   try {

@@ -4,9 +4,10 @@ import { dataPaths, type DataPaths } from "../src/data-paths.js";
 import type { EgressGate } from "../src/egress.js";
 import { downloadUrl, type CatalogEntry, type ModelCatalog } from "./catalog.js";
 import { ensureRoom, type Removable } from "./disk-budget.js";
-import { downloadToStaging, removeStaged, stagedBytes, type DownloadProgress } from "./model-pull-download.js";
+import { downloadToStaging, type DownloadProgress } from "./model-pull-download.js";
 import { ModelPullError } from "./model-pull-errors.js";
 import { probeRemoteFile } from "./model-pull-probe.js";
+import { removeStaged, stagedBytes } from "./model-pull-staging.js";
 import { verifyDownload } from "./model-pull-verify.js";
 import { ModelRegistry, type ModelRecord } from "./model-registry.js";
 
@@ -48,7 +49,7 @@ export interface PullOptions {
 
 export type PullStage =
   | { readonly kind: "checking"; readonly url: URL }
-  | { readonly kind: "downloading"; readonly totalBytes: number; readonly resumedFromBytes: number }
+  | { readonly kind: "downloading"; readonly totalBytes: number; readonly resumedFromBytes: number; readonly resumable: boolean }
   | { readonly kind: "verifying"; readonly path: string };
 
 export interface PullResult {
@@ -74,8 +75,6 @@ export async function pullModel(entry: CatalogEntry, options: PullOptions): Prom
     return { record: installed, path: finalPath, alreadyInstalled: true, resumedFromBytes: 0, fetchedBytes: 0, downloadMs: 0, verifyMs: 0 };
   }
 
-  mkdirSync(paths.modelStagingDir, { recursive: true });
-  const releaseLock = lockPull(entry, paths);
   const revokes: Array<() => void> = [];
   const allowed = new Set<string>();
   const allowOrigin = (origin: string) => {
@@ -83,8 +82,8 @@ export async function pullModel(entry: CatalogEntry, options: PullOptions): Prom
     allowed.add(origin);
     revokes.push(options.gate.allowOrigins("model-download", [origin]));
   };
+  let releaseLock = () => {};
   try {
-    if (options.force) removeStaged(paths.modelStagingDir, entry.file);
     const url = downloadUrl(entry, options.host);
     allowOrigin(url.origin);
     options.onStage?.({ kind: "checking", url });
@@ -100,10 +99,14 @@ export async function pullModel(entry: CatalogEntry, options: PullOptions): Prom
       dataDir: options.dataDir,
       budgetBytes: options.budgetBytes,
       fileBytes: expectedBytes,
-      partialBytes: stagedBytes(paths.modelStagingDir, entry.file),
+      partialBytes: options.force ? 0 : stagedBytes(paths.modelStagingDir, entry.file),
       removable: removableModels(paths, entry, options),
       diskFreeBytes: options.diskFreeBytes,
     });
+
+    mkdirSync(paths.modelStagingDir, { recursive: true });
+    releaseLock = lockPull(entry, paths);
+    if (options.force) removeStaged(paths.modelStagingDir, entry.file);
 
     // The downloader does its own HTTP, so the gate cannot wrap it: check its destinations, then record
     // what it did in the audit log.
@@ -123,17 +126,18 @@ export async function pullModel(entry: CatalogEntry, options: PullOptions): Prom
         expectedBytes,
         signal: options.signal,
         stallTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
-        onStart: ({ resumedFromBytes }) => options.onStage?.({ kind: "downloading", totalBytes: expectedBytes, resumedFromBytes }),
+        onStart: ({ resumedFromBytes }) => options.onStage?.({ kind: "downloading", totalBytes: expectedBytes, resumedFromBytes, resumable: remote.acceptsRanges }),
         onProgress: options.onProgress,
       });
     } catch (error) {
       failure = error instanceof ModelPullError ? error.reason : "failed";
       throw error;
     } finally {
+      // One record for the downloader's requests (a size probe, then parallel Range GETs); their statuses
+      // are not visible from here, so none is claimed.
       options.gate.record("model-download", remote.url, {
         method: "GET",
         outcome: failure ? "failed" : "allowed",
-        status: failure ? undefined : remote.acceptsRanges ? 206 : 200,
         bytesIn: download?.fetchedBytes ?? 0,
         ms: Math.round(performance.now() - downloadStarted),
         reason: failure,

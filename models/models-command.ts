@@ -8,16 +8,17 @@ import { catalogRamBytes, loadCatalog, type CatalogEntry, type ModelCatalog } fr
 import { ProgressBar, duration } from "./download-progress.js";
 import { budgetPercent, describeBudget, describeUsage, formatSize, measureDiskUsage } from "./disk-usage.js";
 import { estimateRamBytes } from "./memory-estimate.js";
-import { inspectModelFile } from "./model-file.js";
-import { ModelPullError, pullModel } from "./model-pull.js";
-import { removeStaged, stagedBytes } from "./model-pull-download.js";
+import { removeStaged, stagedBytes } from "./model-pull-staging.js";
 import { ModelRegistry } from "./model-registry.js";
 
 /**
  * `burrow models pull|list|use|rm`. Each returns the exit code: 0 done, 1 failed (with a message saying what
  * to do), 2 bad usage (an unknown model name), 130 stopped by Ctrl-C (a pull then resumes when run again).
- * Results go to stdout, progress and advice to stderr.
+ * Results go to stdout, progress and advice to stderr. node-llama-cpp (about a second to load) is only
+ * imported by the commands that read or download a model file.
  */
+
+const inspectModelFile = async (path: string) => (await import("./model-file.js")).inspectModelFile(path);
 
 export interface ModelsStreams {
   readonly out: NodeJS.WritableStream;
@@ -47,6 +48,7 @@ export async function pullCommand(config: Config, streams: ModelsStreams, name: 
   const paths = dataPaths(config.dataDir);
   const gate = new EgressGate(fileAuditSink(paths.egressLog));
   const bar = new ProgressBar(streams.err, entry.name);
+  const { ModelPullError, pullModel } = await import("./model-pull.js");
   let result;
   try {
     result = await pullModel(entry, {
@@ -62,6 +64,7 @@ export async function pullCommand(config: Config, streams: ModelsStreams, name: 
         if (stage.kind === "checking") streams.err.write(`Pulling ${entry.name} (${entry.title}) from ${stage.url.origin}\n`);
         if (stage.kind === "downloading") {
           const resumed = stage.resumedFromBytes > 0 ? `; resuming, ${formatSize(stage.resumedFromBytes)} already here` : "";
+          if (!stage.resumable) streams.err.write("Note: the host does not accept Range requests, so an interrupted download starts over.\n");
           streams.err.write(`Downloading ${formatSize(stage.totalBytes)}${resumed}\n`);
         }
         if (stage.kind === "verifying") {
@@ -99,8 +102,8 @@ interface ListedModel {
   readonly file: string;
   readonly path: string;
   readonly source: string;
-  /** The file's size when installed, else the catalog's. */
-  readonly sizeBytes: number;
+  /** The file's size when installed, else the catalog's (undefined: the catalog does not know it). */
+  readonly sizeBytes: number | undefined;
   readonly ramBytes: number | undefined;
   readonly installed: boolean;
   /** Recorded by `burrow models pull` (verified), as opposed to a file put there by hand. */
@@ -126,7 +129,7 @@ export async function listCommand(config: Config, streams: ModelsStreams, option
     const path = join(paths.modelsDir, entry.file);
     const installed = existsSync(path);
     let ramBytes = catalogRamBytes(entry, contextSize);
-    let sizeBytes = entry.bytes ?? entry.approxBytes;
+    let sizeBytes: number | undefined = entry.bytes ?? (entry.approxBytes || undefined);
     let problem: string | undefined;
     if (installed) {
       try {
@@ -172,7 +175,7 @@ export async function listCommand(config: Config, streams: ModelsStreams, option
 
   const rows = models.map((model) => [
     model.name,
-    formatSize(model.sizeBytes),
+    model.sizeBytes === undefined ? "?" : formatSize(model.sizeBytes),
     model.ramBytes === undefined ? "?" : formatSize(model.ramBytes),
     stateOf(model),
     model.notes,
