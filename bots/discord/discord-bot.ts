@@ -21,7 +21,7 @@ import {
 } from "discord.js";
 import type { Config } from "../../src/config.js";
 import type { Attachment, JobEvent } from "../../src/contracts.js";
-import type { QueueAccess } from "../../src/daemon.js";
+import type { BotQueueAccess } from "../chat-intake.js";
 import { EgressRefusedError, type EgressGate } from "../../src/egress.js";
 import { BurrowError, ConfigError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
@@ -38,7 +38,7 @@ export const DISCORD_MESSAGE_LIMIT = 2000;
 
 export interface DiscordBotOptions {
   readonly config: Pick<Config, "discord" | "access">;
-  readonly queue: QueueAccess;
+  readonly queue: BotQueueAccess;
   /** Attachment downloads pass it (purpose "chat-platform"), and every REST call is checked and audited. */
   readonly gate: EgressGate;
   readonly logger: Logger;
