@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { HistoryStore } from "../queue/history-store.js";
 import type { RequestProducer } from "../queue/producer.js";
+import type { RatingStore, RatingValue } from "../queue/ratings.js";
 import { conversationKey, type AttachmentSchema, type JobEvent, type Platform } from "../src/contracts.js";
 import { BurrowError, describeError } from "../src/errors.js";
 import type { Logger } from "../src/log.js";
@@ -42,6 +43,8 @@ export type SubmitOutcome =
 export interface BotQueueAccess {
   readonly producer: RequestProducer;
   readonly history: HistoryStore;
+  /** When given, final answers get rating controls (👍/👎) and ratings are stored here. */
+  readonly ratings?: RatingStore;
 }
 
 export interface ChatIntakeOptions {
@@ -192,6 +195,31 @@ export class ChatIntake {
       case "unknown":
         return "That request is not waiting or running any more.";
     }
+  }
+
+  /** Whether answers can be rated (a rating store was given). */
+  get ratingsEnabled(): boolean {
+    return this.options.queue.ratings !== undefined;
+  }
+
+  /**
+   * Rates a finished answer (👍/👎). Only the person who asked, or an admin, may rate. Returns the reply
+   * for the user.
+   */
+  async rate(jobId: string, sender: Sender, rating: RatingValue): Promise<string | undefined> {
+    const ratings = this.options.queue.ratings;
+    if (!ratings) return undefined;
+    const refusal = this.refusal(sender);
+    if (refusal) return refusal.reply;
+    const user = qualifiedUserId(sender.platform, sender.userId);
+    const existing = await ratings.get(jobId);
+    const request = existing?.request ?? (await this.options.queue.producer.requestOf(jobId));
+    if (!request) return "That answer is too old to rate.";
+    if (!this.options.access.canCancel(user, qualifiedUserId(request.platform, request.userId))) return "Only the person who asked (or an admin) can rate that answer.";
+    const outcome = await ratings.rate({ jobId, request, rating, ratedBy: user });
+    if (!outcome.ok) return "Only a finished answer can be rated.";
+    this.options.logger.info({ jobId, rating }, "answer rated");
+    return rating > 0 ? "👍 Thanks! Marked as a good answer." : "👎 Thanks! Marked as a poor answer.";
   }
 
   /** Requests being followed now. */

@@ -12,6 +12,11 @@ export interface SendOptions {
    * such as a Cancel button. Progress messages are sent and edited with `final: false`.
    */
   readonly final: boolean;
+  /**
+   * The last message of a finished answer (never of an error or a cancellation): a sink may put rating
+   * controls (👍/👎) on it.
+   */
+  readonly rateable?: boolean;
 }
 
 /**
@@ -43,7 +48,9 @@ export interface JobMessageStreamOptions {
   readonly maxRetries?: number;
 }
 
-type Outcome = { readonly kind: "text"; readonly text: string } | { readonly kind: "file"; readonly note: string; readonly content: string };
+type Outcome =
+  | { readonly kind: "text"; readonly text: string; readonly rateable?: boolean }
+  | { readonly kind: "file"; readonly note: string; readonly content: string; readonly rateable?: boolean };
 
 /** Network-type failures of a final message are retried this often, 1 s then 2 s apart. */
 const FINAL_ERROR_RETRIES = 2;
@@ -142,9 +149,9 @@ export class JobMessageStream {
     const { fileThreshold } = this.options;
     if (fileThreshold !== undefined && answer.length > fileThreshold) {
       const name = this.options.fileName ?? "answer.md";
-      return { kind: "file", note: `📎 The answer is ${answer.length.toLocaleString("en")} characters long, so it is attached as ${name}.`, content: answer };
+      return { kind: "file", note: `📎 The answer is ${answer.length.toLocaleString("en")} characters long, so it is attached as ${name}.`, content: answer, rateable: true };
     }
-    return { kind: "text", text: answer.trim() === "" ? "(The model gave an empty answer.)" : answer };
+    return { kind: "text", text: answer.trim() === "" ? "(The model gave an empty answer.)" : answer, rateable: true };
   }
 
   private kick(): void {
@@ -208,33 +215,38 @@ export class JobMessageStream {
 
   private async deliver(outcome: Outcome): Promise<void> {
     if (outcome.kind === "file") {
-      await this.putFirst(outcome.note);
+      await this.putFirst(outcome.note, outcome.rateable === true);
       const name = this.options.fileName ?? "answer.md";
       await this.mustSucceed(() => this.sink.sendFile(name, outcome.content, "The full answer."));
       return;
     }
     const [first, ...rest] = splitMessage(outcome.text, this.options.limit);
-    await this.putFirst(first!);
-    for (const chunk of rest) await this.mustSucceed(() => this.sink.send(chunk, { final: true }));
+    const rateable = outcome.rateable === true;
+    await this.putFirst(first!, rateable && rest.length === 0);
+    for (const [index, chunk] of rest.entries()) {
+      const options: SendOptions = rateable && index === rest.length - 1 ? { final: true, rateable: true } : { final: true };
+      await this.mustSucceed(() => this.sink.send(chunk, options));
+    }
   }
 
   /** The first final chunk replaces the placeholder (or is sent, if there is none or it is gone). */
-  private async putFirst(text: string): Promise<void> {
+  private async putFirst(text: string, rateable: boolean): Promise<void> {
     const id = this.placeholder;
+    const options: SendOptions = rateable ? { final: true, rateable: true } : { final: true };
     if (id === undefined) {
-      const sent = await this.mustSucceed(() => this.sink.send(text, { final: true }));
+      const sent = await this.mustSucceed(() => this.sink.send(text, options));
       this.shown.set(sent, shownKey(text, true));
       return;
     }
     if (this.shown.get(id) === shownKey(text, true)) return;
     try {
-      await this.mustSucceed(() => this.sink.edit(id, text, { final: true }));
+      await this.mustSucceed(() => this.sink.edit(id, text, options));
       this.shown.set(id, shownKey(text, true));
     } catch (error) {
       if (retryAfterSecondsOf(error) !== undefined) throw error;
       // The placeholder was deleted or cannot be edited: the answer goes as a new message instead.
       this.options.onError?.(error);
-      const sent = await this.mustSucceed(() => this.sink.send(text, { final: true }));
+      const sent = await this.mustSucceed(() => this.sink.send(text, options));
       this.shown.set(sent, shownKey(text, true));
     }
   }

@@ -16,6 +16,8 @@ import { inspectModelFile, type ModelFileInfo } from "./model-file.js";
 import { autoContextSize } from "./context-size.js";
 import { chooseThreads, threadCandidates, type ThreadChoice } from "./thread-tuning.js";
 import { stateFingerprint } from "./state-fingerprint.js";
+import type { EngineAdapter } from "./adapter-select.js";
+import { inspectLoraAdapter } from "./lora-adapter.js";
 
 export interface EngineOptions {
   readonly modelPath: string;
@@ -27,6 +29,11 @@ export interface EngineOptions {
   readonly tuningFile?: string;
   /** Where KV states are saved (prefix + one per conversation), and their byte budget. Off when unset. */
   readonly states?: { readonly dir: string; readonly budgetBytes: number };
+  /**
+   * A LoRA adapter loaded into the context (node-llama-cpp's `lora` option). It is checked against the model
+   * first (models/lora-adapter.ts), so a wrong adapter fails start() with an AdapterFileError, never aborts.
+   */
+  readonly adapter?: EngineAdapter;
 }
 
 export interface ChatTurn {
@@ -111,6 +118,8 @@ export interface EngineInfo {
   /** How the thread count was chosen: set explicitly, or measured (now or earlier, from the cache). */
   readonly threadChoice: ThreadChoice | "explicit";
   readonly contextSize: number;
+  /** The loaded LoRA adapter, and how long loading it (with the context) took. */
+  readonly adapter?: EngineAdapter & { readonly loadMs: number };
 }
 
 /** Tokens of a long message read between two checks for a cancel (≈25 s on a 7B at 10 tokens/s). */
@@ -152,6 +161,9 @@ export class ModelEngine {
     const { logger } = this.options;
     // Validate before llama.cpp sees the file: some malformed files abort the process instead of throwing.
     const modelInfo = await inspectModelFile(this.options.modelPath);
+    const { adapter } = this.options;
+    // The same for the adapter: llama.cpp only says "Failed to initialize LoRA adapter", and a malformed one can abort.
+    if (adapter) await inspectLoraAdapter(adapter.path, modelInfo, { hash: false });
     const started = performance.now();
     const candidates = threadCandidates();
     this.llama = await loadLlamaRuntime({ threads: this.options.threads === "auto" ? Math.max(...candidates) : this.options.threads, logger });
@@ -170,18 +182,34 @@ export class ModelEngine {
         : "explicit";
     const threads = threadChoice === "explicit" ? (this.options.threads as number) : threadChoice.threads;
     const contextSize = this.options.contextSize === "auto" ? autoContextSize(modelInfo) : Math.min(this.options.contextSize, modelInfo.trainContextLength);
+    const contextStarted = performance.now();
     try {
-      this.context = await this.model.createContext({ contextSize, threads, sequences: 1 });
+      this.context = await this.model.createContext({
+        contextSize,
+        threads,
+        sequences: 1,
+        lora: adapter ? { adapters: [{ filePath: adapter.path, scale: adapter.scale }] } : undefined,
+      });
     } catch (error) {
       await this.stop();
+      if (adapter && /lora/i.test((error as Error).message)) {
+        throw new BurrowError("adapter_load_failed", `llama.cpp refused the LoRA adapter ${adapter.name ?? adapter.path}: ${(error as Error).message}`, {
+          hint: "llama.cpp gives its reason in Burrow's log. Turn the adapter off (`burrow adapters off`) or go back to the previous one (`burrow adapters rollback`).",
+          cause: error,
+        });
+      }
       throw new BurrowError("context_failed", `Could not create a ${contextSize}-token context: ${(error as Error).message}`, {
         hint: "Lower BURROW_CONTEXT_SIZE, or free some memory.",
         cause: error,
       });
     }
     this.sequence = this.context.getSequence();
-    this.engineInfo = { model: modelInfo, threads, threadChoice, contextSize: this.context.contextSize };
-    logger.info({ model: modelInfo.path, threads, contextSize: this.context.contextSize, loadMs: Math.round(performance.now() - started) }, "model loaded");
+    const adapterInfo = adapter ? { ...adapter, loadMs: performance.now() - contextStarted } : undefined;
+    this.engineInfo = { model: modelInfo, threads, threadChoice, contextSize: this.context.contextSize, adapter: adapterInfo };
+    logger.info(
+      { model: modelInfo.path, threads, contextSize: this.context.contextSize, adapter: adapterInfo && { name: adapterInfo.name, scale: adapterInfo.scale, contextMs: Math.round(adapterInfo.loadMs) }, loadMs: Math.round(performance.now() - started) },
+      "model loaded",
+    );
     return this.engineInfo;
   }
 
@@ -209,7 +237,8 @@ export class ModelEngine {
     await this.pendingSave;
     const fingerprint = stateFingerprint({
       model: this.engineInfo.model,
-      adapter: null,
+      // The adapter changes every evaluated token, so its file (hash) and scale are part of what a state is for.
+      adapter: this.engineInfo.adapter ? `${this.engineInfo.adapter.id}@${this.engineInfo.adapter.scale}` : null,
       contextSize: this.engineInfo.contextSize,
       sequences: 1,
       prefix: prefixText(options.systemPrompt, options.functions),

@@ -60,7 +60,7 @@ async function startCommand(options: { chat: boolean; role: "all" | "worker" | "
   if (engine) {
     process.stderr.write(
       `Burrow is running (pid ${process.pid}): model ${engine.model.name ?? config.modelPath}, ${engine.threads} threads${engine.threadChoice !== "explicit" ? " (measured)" : ""}, ` +
-        `context ${engine.contextSize}; Redis ${describeRedisTarget(daemon.redisTarget)}; data in ${config.dataDir}.\n`,
+        `context ${engine.contextSize}${engine.adapter ? `, LoRA adapter ${engine.adapter.name ?? engine.adapter.path} (scale ${engine.adapter.scale})` : ""}; Redis ${describeRedisTarget(daemon.redisTarget)}; data in ${config.dataDir}.\n`,
     );
   } else {
     process.stderr.write(`Burrow's chat bots are running (pid ${process.pid}) on the queue at ${describeRedisTarget(daemon.redisTarget)}.\n`);
@@ -70,11 +70,15 @@ async function startCommand(options: { chat: boolean; role: "all" | "worker" | "
   }
   // A terminal on stdin also gets the terminal chat.
   if (options.chat && options.role !== "bots" && process.stdin.isTTY) {
+    const [{ RatingStore }, { connectRedis }] = await Promise.all([import("../queue/ratings.js"), import("./redis.js")]);
+    const ratingsRedis = connectRedis(daemon.redisTarget, "client", "chat-ratings");
+    ratingsRedis.on("error", (error) => logger.warn({ err: error }, "ratings redis connection error"));
     const chatDone = runChat(
       { producer: daemon.producer, history: daemon.history },
-      { chatId: "default", input: process.stdin, streams },
+      { chatId: "default", input: process.stdin, streams, ratings: new RatingStore(ratingsRedis) },
     );
     await Promise.race([chatDone, stopping]);
+    ratingsRedis.disconnect();
   } else {
     process.stderr.write("Press Ctrl-C to stop.\n");
     await stopping;
@@ -101,11 +105,22 @@ async function askCommand(words: string[], options: { chat?: string; json: boole
 
 async function chatCommand(options: { chat: string }): Promise<number> {
   const { config, logger } = setup();
-  const [{ openQueueClient }, { runChat }] = await Promise.all([import("./daemon.js"), import("../bots/terminal/chat.js")]);
+  const [{ openQueueClient }, { runChat }, { RatingStore }, { readLiveInstance }, { connectRedis }] = await Promise.all([
+    import("./daemon.js"),
+    import("../bots/terminal/chat.js"),
+    import("../queue/ratings.js"),
+    import("./instance-file.js"),
+    import("./redis.js"),
+  ]);
   const client = await openQueueClient(config, logger);
+  // Ratings (/good, /bad) go to the queue's Redis: the host's, recorded in the instance file.
+  const target = config.redisUrl ? { kind: "url" as const, url: config.redisUrl } : readLiveInstance(dataPaths(config.dataDir).instanceFile)?.redis;
+  const ratingsRedis = target ? connectRedis(target, "client", "chat-ratings") : undefined;
+  ratingsRedis?.on("error", (error) => logger.warn({ err: error }, "ratings redis connection error"));
   try {
-    await runChat(client, { chatId: options.chat, input: process.stdin, streams });
+    await runChat(client, { chatId: options.chat, input: process.stdin, streams, ratings: ratingsRedis ? new RatingStore(ratingsRedis) : undefined });
   } finally {
+    await ratingsRedis?.quit().catch(() => {});
     await client.close();
   }
   return 0;
@@ -126,6 +141,12 @@ async function modelsCommand(run: (commands: typeof import("../models/models-com
   const cancel = new AbortController();
   void untilSignal().then(() => cancel.abort());
   return run(commands, config, cancel.signal);
+}
+
+/** `burrow adapters …`: the commands live in models/adapters-command.ts. */
+async function adaptersCommand(run: (commands: typeof import("../models/adapters-command.js"), config: Config) => Promise<number>): Promise<number> {
+  const { config } = setup();
+  return run(await import("../models/adapters-command.js"), config);
 }
 
 /** Runs an action and exits with its code; errors become a clear message, never a stack trace. */
@@ -218,5 +239,53 @@ models
   .argument("<name>")
   .option("--force", "also remove the active model", false)
   .action(action((name: string, options: { force: boolean }) => modelsCommand((m, config) => m.rmCommand(config, streams, name, options))));
+
+const adapters = program.command("adapters").description("add, choose and roll back LoRA adapters for the active model (e.g. one fine-tuned with training/)");
+
+adapters
+  .command("add")
+  .description("check a GGUF LoRA adapter against the active model and copy it into the data directory")
+  .argument("<file>", "the adapter .gguf (e.g. from llama.cpp's convert_lora_to_gguf.py)")
+  .option("--name <name>", "what to call it (default: the file name)")
+  .action(action((file: string, options: { name?: string }) => adaptersCommand((a, config) => a.addCommand(config, streams, file, options))));
+
+adapters
+  .command("use")
+  .description("load this adapter on top of the model from the next start")
+  .argument("<name>")
+  .option("--scale <x>", "how strongly it applies (1 = as trained, 0 = not at all)", "1")
+  .action(action((name: string, options: { scale: string }) => adaptersCommand((a, config) => a.useCommand(config, streams, name, options))));
+
+adapters
+  .command("off")
+  .description("run the model without an adapter from the next start")
+  .action(action(() => adaptersCommand((a, config) => a.offCommand(config, streams))));
+
+adapters
+  .command("rollback")
+  .description("go back to the adapter (or no adapter) that was active before the last change")
+  .action(action(() => adaptersCommand((a, config) => a.rollbackCommand(config, streams))));
+
+adapters
+  .command("list")
+  .description("the added adapters, whether each fits the active model, and which is active")
+  .option("--json", "machine-readable output", false)
+  .action(action((options: { json: boolean }) => adaptersCommand((a, config) => a.listCommand(config, streams, options))));
+
+const training = program.command("training").description("learn from use: export rated conversations for the fine-tuning notebook (training/)");
+
+training
+  .command("export")
+  .description("write the 👍-rated conversations of allowlisted users as JSONL for training/burrow-finetune.ipynb")
+  .option("--out <file>", "write to this file (default: stdout)")
+  .option("--min-rating <n>", "lowest rating exported: 1 (👍 only), 0 or -1", (value: string) => Number(value), 1)
+  .option("--strip-ids", "replace user and chat ids by pseudonyms", false)
+  .action(
+    action(async (options: { out?: string; minRating: number; stripIds: boolean }) => {
+      const { config, logger } = setup();
+      const { exportCommand } = await import("../training/export-command.js");
+      return exportCommand(config, logger, streams, options);
+    }),
+  );
 
 await program.parseAsync();

@@ -3,9 +3,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import { createAgent } from "../agent/agent.js";
 import { openAgentTools, type AgentToolSet } from "../agent/tool-setup.js";
-import { ModelEngine, type EngineInfo } from "../models/engine.js";
+import { resolveActiveAdapter, type EngineAdapter } from "../models/adapter-select.js";
+import { ModelEngine, type EngineInfo, type EngineOptions } from "../models/engine.js";
+import { inspectModelFile } from "../models/model-file.js";
 import { HistoryStore } from "../queue/history-store.js";
 import { RequestProducer } from "../queue/producer.js";
+import { RatingStore } from "../queue/ratings.js";
 import { RequestWorker } from "../queue/worker.js";
 import type { Config } from "./config.js";
 import { dataPaths } from "./data-paths.js";
@@ -46,6 +49,12 @@ export interface BotReport {
   readonly reason?: string;
 }
 
+/** The LoRA adapter state at start-up: none chosen, loaded, or chosen but skipped (and why). */
+export type AdapterReport =
+  | { readonly state: "none" }
+  | { readonly state: "active"; readonly name: string; readonly scale: number }
+  | { readonly state: "skipped"; readonly name: string; readonly reason: string };
+
 export class AlreadyRunningError extends BurrowError {
   constructor(dataDir: string, owner: InstanceRecord) {
     super("already_running", `Burrow is already running on ${dataDir} (pid ${owner.pid}, started by \`burrow ${owner.role === "daemon" ? "start" : "ask"}\`).`, {
@@ -73,11 +82,14 @@ export class Daemon {
   private historyStore: HistoryStore | undefined;
   private target: RedisTarget | undefined;
   private claimed = false;
+  private adapterReport: AdapterReport = { state: "none" };
 
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly role: DaemonRole = "daemon",
+    /** Where start-up warnings a person should see go (a skipped adapter); stderr by default. */
+    private readonly notice: (text: string) => void = (text) => void process.stderr.write(text),
   ) {
     this.paths = dataPaths(config.dataDir);
     this.gate = new EgressGate(fileAuditSink(this.paths.egressLog));
@@ -100,6 +112,11 @@ export class Daemon {
 
   get engineInfo(): EngineInfo | undefined {
     return this.engine?.info;
+  }
+
+  /** Whether the active LoRA adapter was loaded, or skipped and why. */
+  get adapterStatus(): AdapterReport {
+    return this.adapterReport;
   }
 
   async start(): Promise<void> {
@@ -133,15 +150,25 @@ export class Daemon {
     this.historyStore = new HistoryStore(this.commands);
 
     // The model loads before the worker starts, so a bad model file fails start-up instead of every job.
-    this.engine = new ModelEngine({
+    const engineOptions: EngineOptions = {
       modelPath: config.modelPath,
       threads: config.threads,
       contextSize: config.contextSize,
       logger,
       tuningFile: this.paths.tuningFile,
       states: config.stateBudgetBytes > 0 ? { dir: this.paths.kvStatesDir, budgetBytes: config.stateBudgetBytes } : undefined,
-    });
-    await this.engine.start();
+    };
+    const adapter = await this.activeAdapter();
+    this.engine = new ModelEngine({ ...engineOptions, adapter });
+    try {
+      await this.engine.start();
+    } catch (error) {
+      // An adapter llama.cpp refuses despite the checks must not keep Burrow down: run without it.
+      if (!adapter || !(error instanceof BurrowError) || !["adapter_invalid", "adapter_load_failed"].includes(error.code)) throw error;
+      this.skipAdapter(adapter.name ?? adapter.path, describeError(error).split("\n")[0] ?? error.code);
+      this.engine = new ModelEngine(engineOptions);
+      await this.engine.start();
+    }
     this.toolSet = await openAgentTools(config, this.gate, logger);
     const agent = createAgent({
       engine: this.engine,
@@ -173,6 +200,33 @@ export class Daemon {
     logger.info({ role: this.role, redis: describeRedisTarget(this.target) }, "burrow started");
   }
 
+  /**
+   * The adapter chosen with `burrow adapters use`, if it can be used with the model about to load. One that
+   * cannot (deleted, changed, made for another model) is reported and left out rather than failing start-up.
+   */
+  private async activeAdapter(): Promise<EngineAdapter | undefined> {
+    let model;
+    try {
+      model = await inspectModelFile(this.config.modelPath);
+    } catch {
+      return undefined; // The engine reports a bad model file.
+    }
+    const active = await resolveActiveAdapter(this.paths, model);
+    if (active.kind === "unusable") this.skipAdapter(active.name, active.reason);
+    if (active.kind !== "ok") return undefined;
+    this.adapterReport = { state: "active", name: active.name, scale: active.scale };
+    return active.engine;
+  }
+
+  private skipAdapter(name: string, reason: string): void {
+    this.logger.warn({ adapter: name, reason }, "the active LoRA adapter is not used");
+    this.adapterReport = { state: "skipped", name, reason };
+    this.notice(
+      `burrow: the active LoRA adapter "${name}" is not used: ${reason}\n` +
+        "Burrow runs without it. `burrow adapters list` shows the adapters; `burrow adapters off` or `burrow adapters rollback` changes the choice.\n",
+    );
+  }
+
   /** The bots-only process: the queue of the worker that runs on this data directory (or at BURROW_REDIS_URL). */
   private async startBotsOnly(): Promise<void> {
     const { config, logger } = this;
@@ -198,7 +252,8 @@ export class Daemon {
    */
   private async startBots(): Promise<void> {
     const { config, logger } = this;
-    const queue = { producer: this.producer, history: this.history };
+    // With a rating store the bots put 👍/👎 on finished answers (for `burrow training export`).
+    const queue = { producer: this.producer, history: this.history, ratings: new RatingStore(this.commands!) };
     const startedAt = Date.now();
     const status = () => ({
       model: this.role === "bots" ? undefined : (this.engine?.info.model.name ?? config.modelPath),

@@ -17,6 +17,12 @@ export interface DataPaths {
   readonly modelRegistry: string;
   /** The model chosen with `burrow models use` ({"name", "file"}); read by the config. */
   readonly activeModelFile: string;
+  /** LoRA adapters added with `burrow adapters add` (copies of the files), plus their registry. */
+  readonly adaptersDir: string;
+  /** What `burrow adapters add` validated and copied: name, file, sha256, rank, the base model it fits. */
+  readonly adapterRegistry: string;
+  /** The adapter chosen with `burrow adapters use` (name, scale) and the earlier choices for `rollback`. */
+  readonly activeAdapterFile: string;
   /** Measured best thread counts per model and machine (BURROW_THREADS=auto). */
   readonly tuningFile: string;
   /** Saved KV-cache states (prompt prefix and conversations), one subdirectory per model/prompt fingerprint. */
@@ -39,6 +45,9 @@ export function dataPaths(root: string): DataPaths {
     modelStagingDir: join(root, "models", ".partial"),
     modelRegistry: join(root, "models", "registry.json"),
     activeModelFile: join(root, "models", "active.json"),
+    adaptersDir: join(root, "adapters"),
+    adapterRegistry: join(root, "adapters", "registry.json"),
+    activeAdapterFile: join(root, "adapters", "active.json"),
     kvStatesDir: join(root, "kv-states"),
     tuningFile: join(root, "tuning.json"),
     instanceFile: join(root, "instance.json"),

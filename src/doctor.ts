@@ -3,8 +3,9 @@ import { freemem, totalmem } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { Redis } from "ioredis";
+import { resolveActiveAdapter } from "../models/adapter-select.js";
 import { BUILTIN_CATALOG } from "../models/catalog.js";
-import { budgetPercent, describeBudget, describeUsage, measureDiskUsage } from "../models/disk-usage.js";
+import { budgetPercent, describeBudget, describeUsage, formatSize, measureDiskUsage } from "../models/disk-usage.js";
 import { estimateRamBytes } from "../models/memory-estimate.js";
 import { inspectModelFile } from "../models/model-file.js";
 import { autoContextSize } from "../models/context-size.js";
@@ -41,6 +42,7 @@ export async function runDoctor(config: Config, more: readonly Check[] = []): Pr
     () => checkDataDir(config),
     () => checkDiskBudget(config),
     () => checkModel(config),
+    () => checkAdapter(config),
     () => checkThreads(config),
     ...more,
   ];
@@ -147,6 +149,29 @@ async function checkModel(config: Config): Promise<CheckResult> {
   if (need > freemem()) return { name: "Model", status: "warn", detail, fix: "Close other programs, or lower BURROW_CONTEXT_SIZE; otherwise the system may swap." };
   if (!isQwen) return { name: "Model", status: "warn", detail, fix: "Burrow formats prompts for Qwen models; other models may answer poorly." };
   return { name: "Model", status: "ok", detail };
+}
+
+/** The LoRA adapter chosen with `burrow adapters use`, checked against the model the way the daemon does. */
+async function checkAdapter(config: Config): Promise<CheckResult> {
+  const name = "LoRA adapter";
+  let model;
+  try {
+    model = await inspectModelFile(config.modelPath);
+  } catch {
+    return { name, status: "ok", detail: "not checked: the model file has a problem (see Model)" };
+  }
+  const active = await resolveActiveAdapter(dataPaths(config.dataDir), model);
+  if (active.kind === "none") return { name, status: "ok", detail: "none" };
+  if (active.kind === "unusable") {
+    return {
+      name,
+      status: "warn",
+      detail: `${active.name} (scale ${active.scale}) is active but Burrow starts without it: ${active.reason}`,
+      fix: "Add a fitting adapter (`burrow adapters add FILE`), go back to the previous one (`burrow adapters rollback`) or turn it off (`burrow adapters off`).",
+    };
+  }
+  const alpha = active.info.alpha === undefined ? "" : `, alpha ${active.info.alpha}`;
+  return { name, status: "ok", detail: `${active.name} (scale ${active.scale}; LoRA rank ${active.info.rank}${alpha}, ${formatSize(active.info.sizeBytes)}), fits ${model.name ?? model.path}` };
 }
 
 function checkThreads(config: Config): CheckResult {

@@ -21,16 +21,15 @@ import {
 } from "discord.js";
 import type { Config } from "../../src/config.js";
 import type { Attachment, JobEvent } from "../../src/contracts.js";
-import type { BotQueueAccess } from "../chat-intake.js";
 import { EgressRefusedError, type EgressGate } from "../../src/egress.js";
 import { BurrowError, ConfigError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
 import { AccessPolicy, NOT_ALLOWED_REPLY, qualifiedUserId } from "../access.js";
-import { ChatIntake, type ConversationRef, type Sender } from "../chat-intake.js";
+import { ChatIntake, type BotQueueAccess, type ConversationRef, type Sender } from "../chat-intake.js";
 import { formatStatus, type BurrowStatus } from "../render/status-text.js";
 import { DISCORD_CDN_ORIGINS, MAX_ATTACHMENT_BYTES, readAttachments } from "./attachments.js";
 import { SLASH_COMMANDS } from "./commands.js";
-import { CANCEL_EMOJI, DiscordSink, NO_MENTIONS } from "./discord-sink.js";
+import { CANCEL_EMOJI, DiscordSink, NO_MENTIONS, RATE_DOWN_EMOJI, RATE_UP_EMOJI } from "./discord-sink.js";
 import { StoppableShardingStrategy } from "./stoppable-gateway.js";
 
 /** Discord's limit for one message's content. */
@@ -38,6 +37,7 @@ export const DISCORD_MESSAGE_LIMIT = 2000;
 
 export interface DiscordBotOptions {
   readonly config: Pick<Config, "discord" | "access">;
+  /** The daemon's QueueAccess (with a rating store, answers get 👍/👎). */
   readonly queue: BotQueueAccess;
   /** Attachment downloads pass it (purpose "chat-platform"), and every REST call is checked and audited. */
   readonly gate: EgressGate;
@@ -102,6 +102,9 @@ const INTENTS = [
   GatewayIntentBits.DirectMessageReactions,
 ];
 
+/** Answers remembered for rating by reaction (older ones and those from before a restart can no longer be rated). */
+const MAX_RATEABLE = 2000;
+
 const HELP = "Mention me with a question (or use /ask) and I answer in a thread; write in that thread to continue. /new forgets a thread's or DM's history, /cancel or ❌ on my message stops an answer, /status shows the queue.";
 
 class DiscordFrontEnd implements DiscordBot {
@@ -112,6 +115,8 @@ class DiscordFrontEnd implements DiscordBot {
   private readonly channels: ReadonlySet<string>;
   private readonly jobs = new Map<string, TrackedJob>();
   private readonly jobByMessage = new Map<string, string>();
+  /** Answers that can be rated by reaction: message id → job id, the most recent ones only. */
+  private readonly rateable = new Map<string, string>();
   private client: Client | undefined;
   private ready = false;
   private stopped = false;
@@ -172,6 +177,7 @@ class DiscordFrontEnd implements DiscordBot {
     await this.closeClient();
     this.jobs.clear();
     this.jobByMessage.clear();
+    this.rateable.clear();
     this.logger.info("discord bot stopped");
   }
 
@@ -297,7 +303,8 @@ class DiscordFrontEnd implements DiscordBot {
           this.jobs.get(jobId)?.messageIds.add(messageId);
           this.jobByMessage.set(messageId, jobId);
         },
-        onError: (error) => this.logger.debug({ err: safeError(error), jobId }, "could not change the cancel reaction"),
+        onError: (error) => this.logger.debug({ err: safeError(error), jobId }, "could not change the cancel or rating reactions"),
+        onRateable: this.intake.ratingsEnabled ? (messageId) => this.rememberRateable(messageId, jobId) : undefined,
       });
     });
     if (outcome.status === "refused") {
@@ -306,6 +313,11 @@ class DiscordFrontEnd implements DiscordBot {
     }
     const { jobId } = outcome;
     void outcome.done.then((last) => this.forget(jobId, last));
+  }
+
+  private rememberRateable(messageId: string, jobId: string): void {
+    if (this.rateable.size >= MAX_RATEABLE) this.rateable.delete(this.rateable.keys().next().value!);
+    this.rateable.set(messageId, jobId);
   }
 
   private forget(jobId: string, last: JobEvent | undefined): void {
@@ -335,7 +347,17 @@ class DiscordFrontEnd implements DiscordBot {
   // ---- reactions ----
 
   private async onReaction(reaction: MessageReaction | PartialMessageReaction, user: User | PartialUser): Promise<void> {
-    if (user.id === this.botId || reaction.emoji.name !== CANCEL_EMOJI) return;
+    if (user.id === this.botId) return;
+    const emoji = reaction.emoji.name;
+    if (emoji === RATE_UP_EMOJI || emoji === RATE_DOWN_EMOJI) {
+      const rated = this.rateable.get(reaction.message.id);
+      if (!rated) return;
+      // Refusals stay quiet, like a stranger's ❌: a reaction is not a conversation.
+      const reply = await this.intake.rate(rated, this.sender(user), emoji === RATE_UP_EMOJI ? 1 : -1);
+      this.logger.info({ jobId: rated, reply }, "rating by reaction");
+      return;
+    }
+    if (emoji !== CANCEL_EMOJI) return;
     const jobId = this.jobByMessage.get(reaction.message.id);
     const job = jobId ? this.jobs.get(jobId) : undefined;
     if (!jobId || !job) return;

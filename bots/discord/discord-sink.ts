@@ -9,12 +9,17 @@ export const NO_MENTIONS: MessageMentionOptions = { parse: [], repliedUser: fals
 
 /** The reaction that cancels a request; the bot puts it under its placeholder so people can click it. */
 export const CANCEL_EMOJI = "❌";
+/** Reactions that rate a finished answer; the bot offers them under the answer's last message. */
+export const RATE_UP_EMOJI = "👍";
+export const RATE_DOWN_EMOJI = "👎";
 
 export interface DiscordSinkHooks {
   /** Every message the sink creates (so a ❌ on any of them can find the job). */
   readonly onMessage?: (messageId: string) => void;
   /** A reaction could not be added or removed (missing permission, message gone). */
   readonly onError?: (error: unknown) => void;
+  /** Set when answers can be rated: the last message of a finished answer (it gets 👍/👎). */
+  readonly onRateable?: (messageId: string) => void;
 }
 
 /**
@@ -35,6 +40,7 @@ export class DiscordSink implements MessageSink {
     // Links in model output are not unfurled: no embeds built from what the model wrote.
     const message = await this.channel.send({ content: nonEmpty(text), allowedMentions: NO_MENTIONS, flags: MessageFlags.SuppressEmbeds });
     this.hooks.onMessage?.(message.id);
+    if (options?.rateable) this.offerRating(message);
     if (options?.final === false && !this.placeholder) {
       this.placeholder = message;
       // Not awaited: the answer must not wait for a decoration.
@@ -46,6 +52,7 @@ export class DiscordSink implements MessageSink {
   async edit(messageId: string, text: string, options?: SendOptions): Promise<void> {
     await this.channel.messages.edit(messageId, { content: nonEmpty(text), allowedMentions: NO_MENTIONS });
     if (options?.final && this.placeholder?.id === messageId) this.removeCancelControl(this.placeholder);
+    if (options?.rateable && this.placeholder?.id === messageId) this.offerRating(this.placeholder);
   }
 
   async sendFile(name: string, content: string, caption?: string): Promise<void> {
@@ -55,6 +62,16 @@ export class DiscordSink implements MessageSink {
       allowedMentions: NO_MENTIONS,
     });
     this.hooks.onMessage?.(message.id);
+  }
+
+  /** Not awaited: the answer must not wait for a decoration. In order, so 👍 comes first. */
+  private offerRating(message: Message): void {
+    if (!this.hooks.onRateable) return;
+    this.hooks.onRateable(message.id);
+    void message
+      .react(RATE_UP_EMOJI)
+      .then(() => message.react(RATE_DOWN_EMOJI))
+      .catch((error: unknown) => this.hooks.onError?.(error));
   }
 
   private removeCancelControl(message: Message): void {

@@ -12,7 +12,7 @@ import { formatStatus, type BurrowStatus } from "../render/status-text.js";
 import { ChatPacer } from "./chat-pacer.js";
 import { readTextDocument, type FileDownloader } from "./documents.js";
 import { telegramError } from "./telegram-errors.js";
-import { CANCEL_PREFIX, TelegramSink, type TelegramTarget } from "./telegram-sink.js";
+import { CANCEL_PREFIX, parseRateData, TelegramSink, type TelegramTarget } from "./telegram-sink.js";
 
 type GrammySignal = NonNullable<Parameters<Bot["init"]>[0]>;
 
@@ -252,7 +252,7 @@ class TelegramFrontEnd implements TelegramBot {
   }
 
   private async ask(ctx: Context, message: Message, text: string, attachments: Attachment[], kind: "chat" | "review"): Promise<void> {
-    const outcome = await this.intake.submit({ ...this.ref(message), userId: String(message.from?.id ?? "unknown"), text, attachments, kind }, (jobId) => new TelegramSink(this.bot.api, this.target(message), jobId, this.pacer, this.token));
+    const outcome = await this.intake.submit({ ...this.ref(message), userId: String(message.from?.id ?? "unknown"), text, attachments, kind }, (jobId) => new TelegramSink(this.bot.api, this.target(message), jobId, this.pacer, this.token, this.intake.ratingsEnabled));
     if (outcome.status === "refused" && outcome.reply) await this.say(ctx, outcome.reply);
   }
 
@@ -322,7 +322,9 @@ class TelegramFrontEnd implements TelegramBot {
   private async onButton(ctx: Context): Promise<void> {
     const data = ctx.callbackQuery?.data ?? "";
     let reply: string | undefined;
+    const rate = parseRateData(data);
     if (data.startsWith(CANCEL_PREFIX)) reply = await this.intake.cancel(data.slice(CANCEL_PREFIX.length), this.sender(ctx));
+    else if (rate) reply = await this.intake.rate(rate.jobId, this.sender(ctx), rate.rating);
     try {
       await ctx.answerCallbackQuery(reply ? { text: reply.slice(0, 200) } : undefined);
     } catch (error) {

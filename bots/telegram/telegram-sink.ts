@@ -6,6 +6,14 @@ import { TelegramApiError, telegramError } from "./telegram-errors.js";
 
 /** Callback data of the Cancel button: `cancel:<jobId>` (a UUID keeps it under Telegram's 64 bytes). */
 export const CANCEL_PREFIX = "cancel:";
+/** Callback data of the rating buttons: `rate:<jobId>:up` / `rate:<jobId>:down` (46 bytes at most). */
+export const RATE_PREFIX = "rate:";
+
+/** The rating a `rate:` button carries, or undefined for other data. */
+export function parseRateData(data: string): { readonly jobId: string; readonly rating: 1 | -1 } | undefined {
+  const match = /^rate:([^:]+):(up|down)$/.exec(data);
+  return match ? { jobId: match[1]!, rating: match[2] === "up" ? 1 : -1 } : undefined;
+}
 
 export interface TelegramTarget {
   readonly chatId: number;
@@ -33,10 +41,11 @@ export class TelegramSink implements MessageSink {
     private readonly jobId: string,
     private readonly pacer: ChatPacer,
     private readonly token: string,
+    /** Put 👍/👎 buttons under the last message of a finished answer. */
+    private readonly rating = false,
   ) {}
 
   async send(text: string, options?: SendOptions): Promise<string> {
-    const final = options?.final ?? true;
     // Only the first message answers the user's message; the rest of a long answer follows it.
     const reply = !this.placeholderSent && this.target.replyTo !== undefined ? { message_id: this.target.replyTo, allow_sending_without_reply: true } : undefined;
     const message = await this.call(() =>
@@ -44,7 +53,7 @@ export class TelegramSink implements MessageSink {
         message_thread_id: this.target.threadId,
         link_preview_options: NO_PREVIEW,
         reply_parameters: reply,
-        reply_markup: final ? undefined : this.cancelKeyboard(),
+        reply_markup: this.keyboard(options),
       }),
     );
     this.placeholderSent = true;
@@ -52,13 +61,12 @@ export class TelegramSink implements MessageSink {
   }
 
   async edit(messageId: string, text: string, options?: SendOptions): Promise<void> {
-    const final = options?.final ?? true;
     await this.pacer.turn(String(this.target.chatId));
     await this.call(() =>
       // Without reply_markup an edit removes the keyboard: progress edits keep Cancel, the final one drops it.
       this.api.editMessageText(this.target.chatId, Number(messageId), text, {
         link_preview_options: NO_PREVIEW,
-        reply_markup: final ? undefined : this.cancelKeyboard(),
+        reply_markup: this.keyboard(options),
       }),
     ).catch((error: unknown) => {
       // The text and buttons are already what we wanted.
@@ -74,6 +82,22 @@ export class TelegramSink implements MessageSink {
         message_thread_id: this.target.threadId,
       }),
     );
+  }
+
+  /** Cancel while the request is live; on the final answer nothing, or the rating buttons. */
+  private keyboard(options: SendOptions | undefined): InlineKeyboardMarkup | undefined {
+    if (!(options?.final ?? true)) return this.cancelKeyboard();
+    if (this.rating && options?.rateable) {
+      return {
+        inline_keyboard: [
+          [
+            { text: "👍", callback_data: `${RATE_PREFIX}${this.jobId}:up` },
+            { text: "👎", callback_data: `${RATE_PREFIX}${this.jobId}:down` },
+          ],
+        ],
+      };
+    }
+    return undefined;
   }
 
   private cancelKeyboard(): InlineKeyboardMarkup {

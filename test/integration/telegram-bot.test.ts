@@ -11,6 +11,7 @@ import { TelegramSink } from "../../bots/telegram/telegram-sink.js";
 import { ModelEngine } from "../../models/engine.js";
 import { HistoryStore } from "../../queue/history-store.js";
 import { RequestProducer } from "../../queue/producer.js";
+import { RatingStore } from "../../queue/ratings.js";
 import { RequestWorker } from "../../queue/worker.js";
 import type { JobEvent } from "../../src/contracts.js";
 import { EgressGate, type EgressRecord } from "../../src/egress.js";
@@ -66,7 +67,7 @@ async function startEngine(): Promise<ModelEngine> {
   return started;
 }
 
-async function startBot(overrides: { maxQueuedPerUser?: number } = {}): Promise<TelegramBot> {
+async function startBot(overrides: { maxQueuedPerUser?: number; ratings?: RatingStore } = {}): Promise<TelegramBot> {
   audit = [];
   const gate = new EgressGate((record) => audit.push(record));
   bot = createTelegramBot({
@@ -74,7 +75,7 @@ async function startBot(overrides: { maxQueuedPerUser?: number } = {}): Promise<
       telegram: { token: fake.token, apiRoot: fake.apiRoot },
       access: { allowedUsers: [`telegram:${ALICE}`, `telegram:${BOB}`], admins: [`telegram:${ADMIN}`], maxQueuedPerUser: overrides.maxQueuedPerUser ?? 3 },
     },
-    queue: { producer, history },
+    queue: { producer, history, ratings: overrides.ratings },
     logger: silentLogger(),
     status: () => ({ model: "scripted.gguf", uptimeSeconds: 125 }),
     gate,
@@ -192,6 +193,34 @@ describe("Telegram bot", () => {
     // BullMQ marks the job finished a moment after its last event.
     for (let i = 0; i < 100 && (await producer.counts()).active > 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(await producer.counts()).toEqual({ waiting: 0, active: 0 });
+  });
+
+  it("puts 👍/👎 under a finished answer; a press rates it, for the requester or an admin only", async () => {
+    const ratingsRedis = connectRedis(redis.target, "client", "test-ratings");
+    const ratings = new RatingStore(ratingsRedis);
+    await startBot({ ratings });
+    const hello = fake.pushMessage({ chatId: ALICE, userId: ALICE, text: "hello" });
+    const answer = await fake.waitFor(() => (answerTo(ALICE, hello)?.keyboard?.[0]?.[0]?.text === "👍" ? answerTo(ALICE, hello) : undefined), "the rating buttons under the answer");
+    expect(answer.text).toBe(SENTENCE_DEFAULT);
+    const [up, down] = answer.keyboard![0]!;
+    expect(down).toMatchObject({ text: "👎", callback_data: expect.stringMatching(/^rate:[0-9a-f-]{36}:down$/) });
+    const jobId = up!.callback_data!.split(":")[1]!;
+    expect(up!.callback_data).toBe(`rate:${jobId}:up`);
+
+    fake.pressButton({ chatId: ALICE, userId: BOB, messageId: answer.messageId, data: down!.callback_data! });
+    await fake.waitFor(() => fake.callsOf("answerCallbackQuery").length === 1, "Bob's button answer");
+    expect(fake.callsOf("answerCallbackQuery")[0]!.payload.text).toBe("Only the person who asked (or an admin) can rate that answer.");
+    expect(await ratings.get(jobId)).toBeUndefined();
+
+    fake.pressButton({ chatId: ALICE, userId: ALICE, messageId: answer.messageId, data: up!.callback_data! });
+    await fake.waitFor(() => fake.callsOf("answerCallbackQuery").length === 2, "Alice's button answer");
+    expect(fake.callsOf("answerCallbackQuery")[1]!.payload.text).toBe("👍 Thanks! Marked as a good answer.");
+    expect(await ratings.get(jobId)).toMatchObject({ rating: 1, ratedBy: `telegram:${ALICE}`, request: { text: "hello" }, answer: { text: SENTENCE_DEFAULT } });
+
+    fake.pressButton({ chatId: ALICE, userId: ADMIN, messageId: answer.messageId, data: down!.callback_data! });
+    await fake.waitFor(() => fake.callsOf("answerCallbackQuery").length === 3, "the admin's button answer");
+    expect(await ratings.get(jobId)).toMatchObject({ rating: -1, ratedBy: `telegram:${ADMIN}` });
+    await ratingsRedis.quit();
   });
 
   it("refuses an unlisted user once, politely, and queues nothing", async () => {

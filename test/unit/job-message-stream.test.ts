@@ -13,6 +13,7 @@ interface Op {
   readonly id: string;
   readonly text: string;
   readonly final: boolean;
+  readonly rateable?: boolean;
   readonly at: number;
 }
 
@@ -76,7 +77,7 @@ class MemoryChat implements MessageSink {
     this.maybeFail();
     const id = String(this.nextId++);
     this.messages.set(id, text);
-    this.ops.push({ op: "send", id, text, final: options?.final ?? false, at: this.time.now });
+    this.ops.push({ op: "send", id, text, final: options?.final ?? false, rateable: options?.rateable, at: this.time.now });
     return id;
   }
 
@@ -84,7 +85,7 @@ class MemoryChat implements MessageSink {
     this.maybeFail();
     if (!this.messages.has(messageId)) throw Object.assign(new Error("message to edit not found"), { status: 400 });
     this.messages.set(messageId, text);
-    this.ops.push({ op: "edit", id: messageId, text, final: options?.final ?? false, at: this.time.now });
+    this.ops.push({ op: "edit", id: messageId, text, final: options?.final ?? false, rateable: options?.rateable, at: this.time.now });
   }
 
   async sendFile(name: string, content: string, caption?: string): Promise<void> {
@@ -130,6 +131,33 @@ const deltas = (text: string, size: number): JobEventBody[] => {
 };
 
 describe("JobMessageStream", () => {
+  it("marks only the last message of a finished answer as rateable, never an error or a cancellation", async () => {
+    const answer = Array.from({ length: 30 }, (_, i) => `Line ${i} of the answer.`).join("\n");
+    const long = setup({ limit: 200 });
+    await long.feed([{ type: "started" }, { type: "done", answer, sources: [] }]);
+    await long.finish();
+    const finals = long.chat.ops.filter((op) => op.final);
+    expect(finals.length).toBeGreaterThan(2);
+    expect(finals.map((op) => op.rateable === true)).toEqual(finals.map((_, i) => i === finals.length - 1));
+
+    const short = setup();
+    await short.feed([{ type: "started" }, { type: "done", answer: "Short.", sources: [] }]);
+    await short.finish();
+    expect(short.chat.ops.at(-1)).toMatchObject({ op: "edit", text: "Short.", final: true, rateable: true });
+
+    const file = setup({ fileThreshold: 50 });
+    await file.feed([{ type: "started" }, { type: "done", answer: "x".repeat(80), sources: [] }]);
+    await file.finish();
+    expect(file.chat.ops.find((op) => op.rateable)?.text).toMatch(/^📎 The answer is 80 characters long/);
+
+    for (const end of [{ type: "failed", reason: "broken" }, { type: "cancelled" }] as const) {
+      const { chat, feed, finish } = setup();
+      await feed([{ type: "started" }, { type: "delta", text: "partial" }, end]);
+      await finish();
+      expect(chat.ops.some((op) => op.rateable)).toBe(false);
+    }
+  });
+
   it("shows the queue position and wait in one placeholder, then thinking and tools, then the answer", async () => {
     const { chat, stream, feed, finish } = setup();
     await feed([{ type: "queued", position: 2, etaSeconds: 95 }], 1500);

@@ -43,3 +43,4 @@ export {
   type ThinkerModelInfo,
   type ThinkerLayout,
 } from "./thinker-model.js";
+export { writeLoraAdapter, DEFAULT_LORA_TARGETS, type LoraAdapterOptions, type LoraAdapterFileInfo, type LoraTarget } from "./lora-adapter.js";
