@@ -55,6 +55,11 @@ async function startCommand(options: { chat: boolean; role: "all" | "worker" | "
   ]);
   const daemon = new Daemon(config, logger, options.role === "all" ? "daemon" : options.role);
   const stopping = untilSignal();
+  if (options.role !== "bots") {
+    // On a 2-core laptop the first start with a model measures threads and reads the prompt prefix
+    // (a minute or two for a 7B); later starts load both from disk. Say so rather than look hung.
+    process.stderr.write("Starting Burrow: loading the model (the first start with a new model takes a few minutes)…\n");
+  }
   await daemon.start();
   const engine = daemon.engineInfo;
   if (engine) {
