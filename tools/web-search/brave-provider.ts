@@ -3,8 +3,9 @@ import { ConfigError } from "../../src/errors.js";
 import { parseBraveBody, parseBraveError } from "./brave-response.js";
 import { finishResults } from "./result-list.js";
 import { SearchError } from "./search-error.js";
+import { EndpointProvider } from "./endpoint-provider.js";
 import { SearchEndpoint, resolveEndpoint } from "./search-endpoint.js";
-import type { SearchOptions, SearchProvider, SearchResult } from "./search-provider.js";
+import type { SearchOptions, SearchResult } from "./search-provider.js";
 import { normalizeQuery, resultLimit } from "./search-query.js";
 import { rateLimitedError, unexpectedStatusError, unreadableError } from "./status-errors.js";
 
@@ -27,30 +28,18 @@ export interface BraveProviderOptions {
 }
 
 /** The Brave Search web API. Sends the query and `count`; the key travels in a header, never in the URL. */
-export class BraveProvider implements SearchProvider {
+export class BraveProvider extends EndpointProvider {
   readonly name = "brave" as const;
-  private readonly endpoint: SearchEndpoint;
   private readonly apiKey: string;
 
   constructor(options: BraveProviderOptions) {
-    this.apiKey = options.apiKey.trim();
+    const apiKey = options.apiKey.trim();
     // undici rejects header values with line breaks anyway; saying which setting is wrong is more useful.
-    if (this.apiKey === "" || /[\r\n]/.test(this.apiKey)) {
+    if (apiKey === "" || /[\r\n]/.test(apiKey)) {
       throw new ConfigError("BURROW_BRAVE_API_KEY", "The Brave Search API key is empty or spans several lines.", { hint: KEY_HINT });
     }
-    this.endpoint = new SearchEndpoint("brave", options.gate, resolveEndpoint(options.baseUrl ?? BRAVE_BASE_URL, "res/v1/web/search"), options.timeoutMs);
-  }
-
-  get origin(): string {
-    return this.endpoint.origin;
-  }
-
-  async start(): Promise<void> {
-    this.endpoint.start();
-  }
-
-  async stop(): Promise<void> {
-    this.endpoint.stop();
+    super(new SearchEndpoint("brave", options.gate, resolveEndpoint(options.baseUrl ?? BRAVE_BASE_URL, "res/v1/web/search"), options.timeoutMs));
+    this.apiKey = apiKey;
   }
 
   async search(query: string, options: SearchOptions = {}): Promise<SearchResult[]> {

@@ -2,8 +2,9 @@ import type { EgressGate, EgressResponse } from "../../src/egress.js";
 import { readDuckDuckGoPage } from "./duckduckgo-page.js";
 import { finishResults } from "./result-list.js";
 import type { SearchError } from "./search-error.js";
+import { EndpointProvider } from "./endpoint-provider.js";
 import { SearchEndpoint, resolveEndpoint } from "./search-endpoint.js";
-import type { SearchOptions, SearchProvider, SearchResult } from "./search-provider.js";
+import type { SearchOptions, SearchResult } from "./search-provider.js";
 import { normalizeQuery, resultLimit } from "./search-query.js";
 import { rateLimitedError, unexpectedStatusError, unreadableError } from "./status-errors.js";
 
@@ -33,26 +34,13 @@ export interface DuckDuckGoProviderOptions {
  * DuckDuckGo's no-JavaScript result page (no key, the zero-setup default). Sends only the query (`q`, plus
  * the empty `b` the form's submit button adds): no cookies, no region, no language.
  */
-export class DuckDuckGoProvider implements SearchProvider {
+export class DuckDuckGoProvider extends EndpointProvider {
   readonly name = "duckduckgo" as const;
-  private readonly endpoint: SearchEndpoint;
   private readonly method: "POST" | "GET";
 
   constructor(options: DuckDuckGoProviderOptions) {
-    this.endpoint = new SearchEndpoint("duckduckgo", options.gate, resolveEndpoint(options.baseUrl ?? DUCKDUCKGO_BASE_URL, "html/"), options.timeoutMs);
+    super(new SearchEndpoint("duckduckgo", options.gate, resolveEndpoint(options.baseUrl ?? DUCKDUCKGO_BASE_URL, "html/"), options.timeoutMs));
     this.method = options.method ?? "POST";
-  }
-
-  get origin(): string {
-    return this.endpoint.origin;
-  }
-
-  async start(): Promise<void> {
-    this.endpoint.start();
-  }
-
-  async stop(): Promise<void> {
-    this.endpoint.stop();
   }
 
   async search(query: string, options: SearchOptions = {}): Promise<SearchResult[]> {

@@ -1,8 +1,9 @@
 import type { EgressGate, EgressResponse } from "../../src/egress.js";
 import { finishResults } from "./result-list.js";
 import { SearchError } from "./search-error.js";
+import { EndpointProvider } from "./endpoint-provider.js";
 import { SearchEndpoint, resolveEndpoint } from "./search-endpoint.js";
-import type { SearchOptions, SearchProvider, SearchResult } from "./search-provider.js";
+import type { SearchOptions, SearchResult } from "./search-provider.js";
 import { normalizeQuery, resultLimit } from "./search-query.js";
 import { parseSearxngBody, type SearxngAnswer } from "./searxng-response.js";
 import { rateLimitedError, unexpectedStatusError, unreadableError } from "./status-errors.js";
@@ -24,24 +25,11 @@ const LIMITER_HINT =
  * A SearXNG instance's JSON API: `GET {baseUrl}/search?q=…&format=json`. The query and `format` are the
  * only parameters sent; no cookies, no language, nothing that tells the instance who asked.
  */
-export class SearxngProvider implements SearchProvider {
+export class SearxngProvider extends EndpointProvider {
   readonly name = "searxng" as const;
-  private readonly endpoint: SearchEndpoint;
 
   constructor(options: SearxngProviderOptions) {
-    this.endpoint = new SearchEndpoint("searxng", options.gate, resolveEndpoint(options.baseUrl, "search"), options.timeoutMs);
-  }
-
-  get origin(): string {
-    return this.endpoint.origin;
-  }
-
-  async start(): Promise<void> {
-    this.endpoint.start();
-  }
-
-  async stop(): Promise<void> {
-    this.endpoint.stop();
+    super(new SearchEndpoint("searxng", options.gate, resolveEndpoint(options.baseUrl, "search"), options.timeoutMs));
   }
 
   async search(query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
