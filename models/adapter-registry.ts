@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { z } from "zod";
 import type { DataPaths } from "../src/data-paths.js";
 import { BurrowError } from "../src/errors.js";
 import type { ModelFileInfo } from "./model-file.js";
+import { readJson, writeJsonAtomically } from "./json-file.js";
 
 /**
  * The LoRA adapters `burrow adapters add` installed (<data>/adapters/registry.json) and which one is active
@@ -114,26 +114,4 @@ export class AdapterRegistry {
 export function baseModelShape(model: ModelFileInfo): string {
   const tensors = (model.ggufInfo.fullTensorInfo ?? model.ggufInfo.tensorInfo ?? []).map((tensor) => `${tensor.name}:${tensor.dimensions.map(Number).join("x")}`).sort();
   return createHash("sha256").update(JSON.stringify({ architecture: model.architecture, tensors })).digest("hex").slice(0, 16);
-}
-
-function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
-}
-
-function writeJsonAtomically(path: string, value: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(temp, path);
 }

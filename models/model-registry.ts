@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { rmSync } from "node:fs";
 import { z } from "zod";
 import type { DataPaths } from "../src/data-paths.js";
 import { BurrowError } from "../src/errors.js";
+import { readJson, writeJsonAtomically } from "./json-file.js";
 
 /**
  * What `burrow models pull` installed (<data>/models/registry.json) and which model `burrow models use` chose
@@ -71,26 +71,4 @@ export class ModelRegistry {
   clearActive(): void {
     rmSync(this.paths.activeModelFile, { force: true });
   }
-}
-
-function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
-}
-
-function writeJsonAtomically(path: string, value: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(temp, path);
 }

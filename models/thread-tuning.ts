@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
-import { dirname } from "node:path";
 import type { LlamaModel } from "node-llama-cpp";
 import type { Logger } from "../src/log.js";
+import { readJson, writeJsonAtomically } from "./json-file.js";
 import { physicalCoreCount } from "./physical-cores.js";
 import { sha256 } from "./state-fingerprint.js";
 
@@ -86,18 +86,18 @@ export async function chooseThreads(model: LlamaModel, options: { modelPath: str
   logger.info({ samples, threads: best.threads }, "measured inference threads");
   if (cacheFile) {
     const cache = { ...readCache(cacheFile), [tuningKey(modelPath)]: { threads: best.threads, samples, at: new Date().toISOString() } };
-    mkdirSync(dirname(cacheFile), { recursive: true });
-    writeFileSync(`${cacheFile}.tmp`, `${JSON.stringify(cache, null, 2)}\n`);
-    renameSync(`${cacheFile}.tmp`, cacheFile);
+    writeJsonAtomically(cacheFile, cache);
   }
   return { threads: best.threads, samples, cached: false };
 }
 
 function readCache(cacheFile: string): CacheFile {
+  // A damaged or unreadable cache only means measuring again.
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(readFileSync(cacheFile, "utf8"));
-    return typeof parsed === "object" && parsed !== null ? (parsed as CacheFile) : {};
+    parsed = readJson(cacheFile);
   } catch {
     return {};
   }
+  return typeof parsed === "object" && parsed !== null ? (parsed as CacheFile) : {};
 }
