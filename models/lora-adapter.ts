@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open, stat } from "node:fs/promises";
-import { readGgufFileInfo, type GgufFileInfo, type GgufTensorInfo } from "node-llama-cpp";
+import type { GgufTensorInfo } from "node-llama-cpp";
 import { BurrowError } from "../src/errors.js";
-import { tensorByteSize } from "./ggml-type-sizes.js";
+import { GgufStructureError, metadataValue, readGgufStructure } from "./gguf-structure.js";
 import type { ModelFileInfo } from "./model-file.js";
 
 /**
@@ -55,39 +54,11 @@ export async function inspectLoraAdapter(path: string, base: ModelFileInfo, opti
     throw new AdapterFileError(path, message, { hint, cause });
   };
 
-  const stats = await stat(path).catch((error: NodeJS.ErrnoException) =>
-    fail(error.code === "ENOENT" ? `Adapter file not found: ${path}` : `Cannot read adapter file ${path}: ${error.message}`, NOT_ADAPTER_HINT, error),
-  );
-  if (!stats.isFile()) fail(`Adapter path ${path} is not a file.`, NOT_ADAPTER_HINT);
-
-  const head = Buffer.alloc(8);
-  const handle = await open(path, "r");
-  let headBytes: number;
-  try {
-    headBytes = (await handle.read(head, 0, 8, 0)).bytesRead;
-  } finally {
-    await handle.close();
-  }
-  if (headBytes < 8 || head.toString("latin1", 0, 4) !== "GGUF") fail(`${path} is not a GGUF file (it does not start with the GGUF signature).`, NOT_ADAPTER_HINT);
-  const version = head.readUInt32LE(4);
-  if (version !== 2 && version !== 3) fail(`${path} is GGUF version ${version}; llama.cpp reads versions 2 and 3.`, NOT_ADAPTER_HINT);
-
-  let info: GgufFileInfo;
-  try {
-    info = await readGgufFileInfo(path, { readTensorInfo: true, logWarnings: false });
-  } catch (error) {
-    return fail(`${path} is a damaged GGUF file: ${(error as Error).message}`, DAMAGED_HINT, error);
-  }
-  const tensors = info.fullTensorInfo ?? info.tensorInfo ?? [];
-  if (tensors.length < Number(info.totalTensorCount) || (info.infoEndOffset ?? 0) > stats.size) {
-    fail(`${path} is a damaged GGUF file: its header is cut off (${stats.size} bytes).`, DAMAGED_HINT);
-  }
-  let dataEnd = 0;
-  for (const tensor of tensors) {
-    const bytes = tensorByteSize(tensor.ggmlType, tensor.dimensions);
-    if (bytes !== undefined) dataEnd = Math.max(dataEnd, Number(tensor.fileOffset) + bytes);
-  }
-  if (dataEnd > stats.size) fail(`${path} is truncated: its tensors need ${dataEnd} bytes but the file has ${stats.size}.`, DAMAGED_HINT);
+  const { sizeBytes, info, tensors } = await readGgufStructure(path, "Adapter", "a GGUF file").catch((error: unknown) => {
+    if (!(error instanceof GgufStructureError)) throw error;
+    const { kind, message, cause } = error.problem;
+    return fail(message, kind === "damaged" ? DAMAGED_HINT : NOT_ADAPTER_HINT, cause);
+  });
 
   const meta = (key: string): unknown => metadataValue(info, key);
   const generalType = meta("general.type");
@@ -145,7 +116,7 @@ export async function inspectLoraAdapter(path: string, base: ModelFileInfo, opti
   const name = meta("general.name");
   return {
     path,
-    sizeBytes: stats.size,
+    sizeBytes,
     sha256: options.hash === false ? undefined : await fileSha256(path),
     architecture: architecture as string,
     name: typeof name === "string" ? name : undefined,
@@ -170,11 +141,3 @@ function shapeText(shape: readonly number[]): string {
 }
 
 /** Reads a dotted key ("adapter.lora.alpha") from node-llama-cpp's nested metadata object. */
-function metadataValue(info: GgufFileInfo, key: string): unknown {
-  let node: unknown = info.metadata;
-  for (const part of key.split(".")) {
-    if (typeof node !== "object" || node === null) return undefined;
-    node = (node as Record<string, unknown>)[part];
-  }
-  return node;
-}

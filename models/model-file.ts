@@ -1,8 +1,7 @@
-import { open, stat } from "node:fs/promises";
-import { readGgufFileInfo, type GgufFileInfo } from "node-llama-cpp";
+import type { GgufFileInfo } from "node-llama-cpp";
 import { DEFAULT_MODEL_FILE } from "../src/config.js";
 import { ModelFileError } from "../src/errors.js";
-import { tensorByteSize } from "./ggml-type-sizes.js";
+import { GgufStructureError, metadataValue, readGgufStructure } from "./gguf-structure.js";
 
 /** What Burrow needs to know about a model file before llama.cpp touches it. */
 export interface ModelFileInfo {
@@ -33,40 +32,12 @@ export async function inspectModelFile(path: string): Promise<ModelFileInfo> {
     throw new ModelFileError(path, message, { hint, cause });
   };
 
-  const stats = await stat(path).catch((error: NodeJS.ErrnoException) =>
-    fail(error.code === "ENOENT" ? `Model file not found: ${path}` : `Cannot read model file ${path}: ${error.message}`, SET_MODEL_HINT, error),
-  );
-  if (!stats.isFile()) fail(`Model path ${path} is not a file.`);
-
-  const head = Buffer.alloc(8);
-  const handle = await open(path, "r");
-  let headBytes: number;
-  try {
-    headBytes = (await handle.read(head, 0, 8, 0)).bytesRead;
-  } finally {
-    await handle.close();
-  }
-  if (headBytes < 8 || head.toString("latin1", 0, 4) !== "GGUF") {
-    fail(`${path} is not a GGUF model file (it does not start with the GGUF signature).`,
-      `Burrow runs llama.cpp GGUF models. ${SET_MODEL_HINT}`);
-  }
-  const version = head.readUInt32LE(4);
-  if (version !== 2 && version !== 3) fail(`${path} is GGUF version ${version}; llama.cpp reads versions 2 and 3.`);
-
-  let info: GgufFileInfo;
-  try {
-    info = await readGgufFileInfo(path, { readTensorInfo: true, logWarnings: false });
-  } catch (error) {
-    return fail(`${path} is a damaged GGUF file: ${(error as Error).message}`,
-      DOWNLOAD_AGAIN_HINT, error);
-  }
-
-  // node-llama-cpp's reader returns what it could read from a cut-off header instead of throwing.
-  const tensorsRead = (info.fullTensorInfo ?? info.tensorInfo ?? []).length;
-  if (tensorsRead < Number(info.totalTensorCount) || (info.infoEndOffset ?? 0) > stats.size) {
-    fail(`${path} is a damaged GGUF file: its header is cut off (${stats.size} bytes).`,
-      DOWNLOAD_AGAIN_HINT);
-  }
+  const { sizeBytes, info, tensors } = await readGgufStructure(path, "Model", "a GGUF model file").catch((error: unknown) => {
+    if (!(error instanceof GgufStructureError)) throw error;
+    const { kind, message, cause } = error.problem;
+    const hint = kind === "damaged" ? DOWNLOAD_AGAIN_HINT : kind === "not-gguf" ? `Burrow runs llama.cpp GGUF models. ${SET_MODEL_HINT}` : SET_MODEL_HINT;
+    return fail(message, hint, cause);
+  });
 
   const meta = (key: string): unknown => metadataValue(info, key);
   if (meta("general.type") === "adapter") {
@@ -94,22 +65,12 @@ export async function inspectModelFile(path: string): Promise<ModelFileInfo> {
     fail(`${path} has no tokenizer (tokenizer.ggml.model / tokenizer.ggml.tokens).`);
   }
 
-  const tensors = info.fullTensorInfo ?? info.tensorInfo ?? [];
   if (tensors.length === 0) fail(`${path} holds no tensors.`);
-  let dataEnd = 0;
-  for (const tensor of tensors) {
-    const bytes = tensorByteSize(tensor.ggmlType, tensor.dimensions);
-    if (bytes !== undefined) dataEnd = Math.max(dataEnd, Number(tensor.fileOffset) + bytes);
-  }
-  if (dataEnd > stats.size) {
-    fail(`${path} is truncated: its tensors need ${dataEnd} bytes but the file has ${stats.size}.`,
-      DOWNLOAD_AGAIN_HINT);
-  }
 
   const name = meta("general.name");
   return {
     path,
-    sizeBytes: stats.size,
+    sizeBytes,
     architecture: arch,
     name: typeof name === "string" ? name : undefined,
     trainContextLength,
@@ -122,11 +83,3 @@ export async function inspectModelFile(path: string): Promise<ModelFileInfo> {
 }
 
 /** Reads a dotted key ("qwen2.attention.head_count") from node-llama-cpp's nested metadata object. */
-function metadataValue(info: GgufFileInfo, key: string): unknown {
-  let node: unknown = info.metadata;
-  for (const part of key.split(".")) {
-    if (typeof node !== "object" || node === null) return undefined;
-    node = (node as Record<string, unknown>)[part];
-  }
-  return node;
-}
