@@ -90,7 +90,7 @@ export async function checkCodeAnswer(options: CodeCheckOptions): Promise<CodeVe
       // A smoke run that does not end usually waits for input or serves forever: not evidence of a bug.
       return { status: "inconclusive", runs, usedQuestionChecks, answer, note: `⚠️ I ran this ${language} code in the sandbox but it did not finish (${report.detail}), so it is not verified.` };
     }
-    options.onEvent({ type: "tool", name: "run_code", summary: `The code failed: ${firstLine(report.detail)}` });
+    options.onEvent({ type: "tool", name: "run_code", summary: `The code failed: ${errorLine(report.detail)}` });
     const roundsLeft = options.rounds - (runs - 1);
     const fixed = roundsLeft > 0 ? await options.fix(feedbackPrompt(report.detail, usedQuestionChecks)) : undefined;
     const nextProgram = fixed === undefined ? undefined : programOf(fixed);
@@ -114,7 +114,7 @@ function feedbackPrompt(detail: string, withTests: boolean): string {
   ].join("\n");
 }
 
-function firstLine(text: string): string {
+function errorLine(text: string): string {
   const lines = text.trim().split("\n").filter((line) => line.trim() !== "");
   // The last line of a traceback names the error; that is the useful one.
   const line = lines.at(-1) ?? "";

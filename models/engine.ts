@@ -373,7 +373,8 @@ export class ModelEngine {
    */
   private async readInChunks(session: LlamaChatSession, userText: string, functions: ChatSessionModelFunctions | undefined, signal: AbortSignal | undefined): Promise<void> {
     const model = this.model;
-    if (!signal || !model) return;
+    // A token is at least one byte, so a short message needs no chunks and no extra tokenizing.
+    if (!signal || !model || Buffer.byteLength(userText) <= PROMPT_CHUNK_TOKENS) return;
     const tokens = model.tokenize(userText);
     for (let end = PROMPT_CHUNK_TOKENS; end < tokens.length; end += PROMPT_CHUNK_TOKENS) {
       if (signal.aborted) break;
@@ -410,7 +411,7 @@ export class ModelEngine {
     const states = this.states;
     if (!states || !stateKey) return "memory";
     if (this.heldKey === stateKey && sequence.contextTokens.length > 0) return "memory";
-    if (states.has(stateKey) && (await states.load(stateKey, sequence))) {
+    if (await states.load(stateKey, sequence)) {
       this.heldKey = stateKey;
       return "conversation-file";
     }
