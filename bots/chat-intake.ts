@@ -115,6 +115,11 @@ export class ChatIntake {
     return { status: "queued", jobId, position: submitted.position, done };
   }
 
+  /** Whether the sender is on BURROW_ADMINS (admins may cancel anyone's request and see /privacy). */
+  isAdmin(sender: Sender): boolean {
+    return this.options.access.isAdmin(qualifiedUserId(sender.platform, sender.userId));
+  }
+
   /**
    * Undefined when the sender is on the allowlist; otherwise the refusal, whose `reply` is set only the
    * first time (later messages from the same stranger get no answer at all).

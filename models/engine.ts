@@ -1,5 +1,8 @@
 import {
+  InputLookupTokenPredictor,
   LlamaChatSession,
+  type GbnfJsonSchema,
+  type LlamaGrammar,
   type ChatSessionModelFunctions,
   QwenChatWrapper,
   type ChatHistoryItem,
@@ -55,6 +58,13 @@ export interface ChatOptions {
    * evaluated, also after a restart) and saved again when the chat closes.
    */
   readonly stateKey?: string;
+  /**
+   * Prompt-lookup decoding (node-llama-cpp's InputLookupTokenPredictor with `predictionLength: { max: 1 }`,
+   * the only length that can pay in 3.21.1) for output that copies its input, like reviews. A predictor
+   * belongs to a sequence, so switching it on or off re-creates the sequence: its evaluated tokens are
+   * lost and the next chat restores its state from disk (or re-reads the prefix without states).
+   */
+  readonly inputLookup?: boolean;
 }
 
 /** Where the evaluated tokens a chat started from came from. */
@@ -75,6 +85,11 @@ export interface PromptOptions {
   readonly onThought?: (text: string) => void;
   /** Most tokens a thinking model may spend in its thought section. */
   readonly thoughtTokens?: number;
+  /**
+   * Constrains the answer to JSON matching this schema (node-llama-cpp's JSON-schema grammar). Give every
+   * string a maxLength: a weak model otherwise writes one string until maxTokens.
+   */
+  readonly jsonSchema?: GbnfJsonSchema;
 }
 
 export interface GenerateOptions extends ChatOptions, PromptOptions {
@@ -149,6 +164,15 @@ export class ModelEngine {
   private heldKey: string | undefined;
   /** The background save of the last chat's state; the next chat (and stop) wait for it. */
   private pendingSave: Promise<void> = Promise.resolve();
+  /**
+   * The sequence holds tokens of a chat without a state key (a review): they share nothing with the chat
+   * prefix past its first few tokens, so the next conversation restores the prefix's state instead.
+   */
+  private foreign = false;
+  /** The system prompt of the saved prefix state (preparePrefix). */
+  private prefixPrompt: string | undefined;
+  /** Grammars built from JSON schemas, by schema object (building one parses the schema each time). */
+  private readonly grammars = new WeakMap<GbnfJsonSchema, Promise<LlamaGrammar>>();
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -243,6 +267,7 @@ export class ModelEngine {
       sequences: 1,
       prefix: prefixText(options.systemPrompt, options.functions),
     });
+    this.prefixPrompt = options.systemPrompt;
     this.states = new KvStateStore({ dir: statesOption.dir, fingerprint, budgetBytes: statesOption.budgetBytes, logger: this.options.logger });
     this.states.start();
     this.heldKey = undefined;
@@ -295,14 +320,18 @@ export class ModelEngine {
    * worker runs one job at a time, so a second open chat is a bug and throws.
    */
   async openChat(options: ChatOptions): Promise<EngineChat> {
-    const sequence = this.sequence;
-    if (!sequence) throw new Error("ModelEngine.openChat() called before start()");
+    if (!this.sequence) throw new Error("ModelEngine.openChat() called before start()");
     if (this.busy) throw new Error("ModelEngine.openChat() called while another chat is open");
     this.busy = true;
     let stateSource: StateSource = "memory";
+    let sequence: LlamaContextSequence;
     try {
       await this.pendingSave;
+      sequence = await this.sequenceFor(options.inputLookup ?? false);
       stateSource = await this.restoreFor(options.stateKey, sequence);
+      // Without a state key the chat leaves other tokens in the sequence than any conversation's.
+      if (!options.stateKey) this.heldKey = undefined;
+      this.foreign = !options.stateKey && options.systemPrompt !== this.prefixPrompt;
     } catch (error) {
       this.busy = false;
       throw error;
@@ -319,12 +348,13 @@ export class ModelEngine {
         const before = sequence.tokenMeter.getState();
         try {
           await this.readInChunks(session, userText, options.functions, prompt.signal);
+          const grammar = prompt.jsonSchema ? await this.grammarFor(prompt.jsonSchema) : undefined;
           const result = await session.promptWithMeta(userText, {
+            ...(grammar ? { grammar } : { functions: options.functions }),
             maxTokens: prompt.maxTokens,
             temperature: prompt.temperature,
             signal: prompt.signal,
             stopOnAbortSignal: prompt.stopOnAbortSignal ?? false,
-            functions: options.functions,
             budgets: prompt.thoughtTokens === undefined ? undefined : { thoughtTokens: prompt.thoughtTokens },
             onResponseChunk: (chunk) => {
               if (chunk.type === "segment") {
@@ -362,6 +392,41 @@ export class ModelEngine {
         this.busy = false;
       },
     };
+  }
+
+  /** The grammar for a JSON schema, built once per schema object. */
+  private grammarFor(schema: GbnfJsonSchema): Promise<LlamaGrammar> {
+    const llama = this.llama;
+    if (!llama) throw new Error("ModelEngine used before start()");
+    let grammar = this.grammars.get(schema);
+    if (!grammar) {
+      grammar = llama.createGrammarForJsonSchema<GbnfJsonSchema>(schema);
+      this.grammars.set(schema, grammar);
+    }
+    return grammar;
+  }
+
+  /**
+   * The sequence, with or without the input-lookup predictor. A predictor is fixed when a sequence is
+   * created, so a switch disposes the sequence (freeing its cells) and creates the other kind: the held
+   * tokens are gone, and the next chat restores them from its saved state.
+   */
+  private async sequenceFor(inputLookup: boolean): Promise<LlamaContextSequence> {
+    const current = this.sequence;
+    const context = this.context;
+    if (!current || !context) throw new Error("ModelEngine used before start()");
+    if ((current.tokenPredictor !== undefined) === inputLookup) return current;
+    await current.dispose();
+    this.heldKey = undefined;
+    this.sequence = context.getSequence(inputLookup ? { tokenPredictor: new InputLookupTokenPredictor({ predictionLength: { max: 1 } }) } : {});
+    this.options.logger.debug({ inputLookup }, "sequence re-created for another token predictor");
+    return this.sequence;
+  }
+
+  /** The predictor's counters since the sequence was created (undefined without a predictor). */
+  get tokenPredictions(): { used: number; unused: number; validated: number; refuted: number } | undefined {
+    const sequence = this.sequence;
+    return sequence?.tokenPredictor ? { ...sequence.tokenPredictions } : undefined;
   }
 
   /**
@@ -415,7 +480,8 @@ export class ModelEngine {
       this.heldKey = stateKey;
       return "conversation-file";
     }
-    if (sequence.contextTokens.length === 0 && (await states.load(PREFIX_STATE_KEY, sequence))) {
+    if ((sequence.contextTokens.length === 0 || this.foreign) && (await states.load(PREFIX_STATE_KEY, sequence))) {
+      this.foreign = false;
       this.heldKey = PREFIX_STATE_KEY;
       return "prefix-file";
     }

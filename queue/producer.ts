@@ -3,12 +3,13 @@ import { Job, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { ChatRequestSchema, isTerminalEvent, type ChatRequest, type ChatRequestInput, type Platform } from "../src/contracts.js";
 import { RequestError } from "../src/errors.js";
+import { parseReviewInput } from "../src/review-input.js";
 import type { Logger } from "../src/log.js";
 import type { RedisTarget } from "../src/redis.js";
 import { JobEventLog } from "./event-log.js";
 import { JobStats } from "./job-stats.js";
 import { KEY_PREFIX, REQUESTS_QUEUE, redisKeys } from "./keys.js";
-import { jobsAhead, publishPositions } from "./queue-position.js";
+import { jobsAhead, priorityOf, publishPositions } from "./queue-position.js";
 
 export interface SubmittedJob {
   readonly jobId: string;
@@ -65,18 +66,25 @@ export class RequestProducer {
       });
     }
     const request: ChatRequest = parsed.data;
+    // Review input is checked here, where every front end's request passes: a refusal queues nothing.
+    if (request.kind === "review") parseReviewInput(request.text, request.attachments);
     const jobId = randomUUID();
     // The queued event is written before the job exists, so it always precedes the worker's `started`.
-    const position = await jobsAhead(this.started);
-    const etaSeconds = await this.stats.etaSeconds(position);
+    const ahead = await jobsAhead(this.started, request.kind);
+    const position = ahead.length;
+    const etaSeconds = await this.stats.etaSeconds(ahead);
     await this.events.append(jobId, { type: "queued", position, etaSeconds });
+    const priority = priorityOf(request.kind);
     await this.started.add(request.kind, request, {
       jobId,
       attempts: 1,
+      ...(priority > 0 ? { priority } : {}),
       removeOnComplete: { age: 24 * 60 * 60, count: 1000 },
       removeOnFail: { age: 7 * 24 * 60 * 60 },
     });
-    this.options.logger.info({ jobId, platform: request.platform, position }, "request queued");
+    // A question goes ahead of waiting reviews: they are told their new place.
+    if (request.kind === "chat" && (await this.started.getPrioritizedCount()) > 0) await publishPositions(this.started, this.events, this.stats);
+    this.options.logger.info({ jobId, platform: request.platform, kind: request.kind, position }, "request queued");
     return { jobId, position, etaSeconds };
   }
 

@@ -134,7 +134,7 @@ export class RequestWorker {
       await publishPositions(this.queue!, events, this.stats!);
       const done = await this.runAgent(request, jobId, controller.signal);
       await this.commitAnswer(jobId, request, done);
-      await this.stats!.record(performance.now() - startedAt);
+      await this.stats!.record(performance.now() - startedAt, request.kind);
       logger.info({ jobId, ms: Math.round(performance.now() - startedAt), usage: done.usage }, "request answered");
       return { answered: true };
     } catch (error) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ReviewSchema } from "./review.js";
 
 /**
  * The one contract between the front ends and the worker. A job is a ChatRequest; while it runs it emits
@@ -19,6 +20,10 @@ export const AttachmentSchema = z.object({
 });
 export type Attachment = z.infer<typeof AttachmentSchema>;
 
+/** An interactive question, or a queued code review (which waits behind questions). */
+export const JOB_KINDS = ["chat", "review"] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
 export const ChatRequestSchema = z.object({
   platform: z.enum(PLATFORMS),
   /** The chat, channel or DM the message came from. */
@@ -28,7 +33,7 @@ export const ChatRequestSchema = z.object({
   userId: z.string().min(1).max(200),
   text: z.string().trim().min(1, "the message is empty").max(MAX_REQUEST_TEXT, `the message is longer than ${MAX_REQUEST_TEXT} characters`),
   attachments: z.array(AttachmentSchema).max(10).default([]),
-  kind: z.enum(["chat", "review"]).default("chat"),
+  kind: z.enum(JOB_KINDS).default("chat"),
   /** Milliseconds since the epoch, set by the producer. */
   createdAt: z.number().int().nonnegative(),
 });
@@ -61,7 +66,8 @@ const EventBody = z.discriminatedUnion("type", [
   z.object({ type: z.literal("tool"), name: z.string().max(100), summary: z.string().max(500) }),
   /** The next piece of the answer, in order. */
   z.object({ type: z.literal("delta"), text: z.string() }),
-  z.object({ type: z.literal("done"), answer: z.string(), sources: z.array(SourceSchema), usage: UsageSchema.optional() }),
+  /** `review` is set for review jobs: the structured review that `answer` renders as Markdown. */
+  z.object({ type: z.literal("done"), answer: z.string(), sources: z.array(SourceSchema), usage: UsageSchema.optional(), review: ReviewSchema.optional() }),
   /** Something went wrong; `reason` says what and `hint` what the user can do. */
   z.object({ type: z.literal("failed"), reason: z.string(), hint: z.string().optional() }),
   z.object({ type: z.literal("cancelled"), reason: z.string().optional() }),

@@ -44,3 +44,4 @@ export {
   type ThinkerLayout,
 } from "./thinker-model.js";
 export { writeLoraAdapter, DEFAULT_LORA_TARGETS, type LoraAdapterOptions, type LoraAdapterFileInfo, type LoraTarget } from "./lora-adapter.js";
+export { writeScriptedReviewModel, SYNTAX_MARKER, REVIEW_SUMMARY_DEFAULT, REVIEW_SUMMARY_SYNTAX, REVIEW_FINDINGS } from "./scripted-review-model.js";

@@ -1,0 +1,68 @@
+import { randomUUID } from "node:crypto";
+import { userInfo } from "node:os";
+import type { QueueAccess } from "../../src/daemon.js";
+import { BurrowError } from "../../src/errors.js";
+import { binaryReason, parseReviewInput } from "../../src/review-input.js";
+import { exitCodeFor, followJob } from "./follow-job.js";
+import { renderReviewText } from "./review-text.js";
+import { TerminalRenderer, type TerminalStreams } from "./terminal-renderer.js";
+
+export interface ReviewInputFile {
+  /** The path as given, or "stdin". */
+  readonly name: string;
+  readonly bytes: Buffer;
+}
+
+export interface ReviewOptions {
+  readonly files: readonly ReviewInputFile[];
+  /** Print the structured review as JSON instead of text (for scripts). */
+  readonly json: boolean;
+  /** No status lines on stderr. */
+  readonly quiet: boolean;
+}
+
+/** The files as request attachments; throws (naming the file and why) for binaries, archives and oversized input. */
+export function reviewAttachments(files: readonly ReviewInputFile[]): { name: string; mimeType: string; text: string }[] {
+  const attachments = files.map((file) => {
+    const refused = binaryReason(file.name, file.bytes);
+    if (refused) throw new BurrowError("review_refused", `The review was refused: ${refused}.`, { hint: "Nothing was queued. Send source files, a unified diff (`git diff | burrow review -`) or a code block." });
+    return { name: file.name === "-" ? "stdin" : file.name, mimeType: "text/plain", text: file.bytes.toString("utf8") };
+  });
+  parseReviewInput("", attachments);
+  return attachments;
+}
+
+/**
+ * `burrow review <file|->`: queues a code review (behind any interactive questions) and prints it as plain
+ * text, or as JSON with `--json`. Binary, archive and oversized input is refused before anything is queued.
+ */
+export async function runReview(client: QueueAccess, options: ReviewOptions, streams: TerminalStreams, cancel?: AbortSignal): Promise<number> {
+  const attachments = reviewAttachments(options.files);
+  const input = parseReviewInput("", attachments);
+  const what = input.kind === "diff" ? "diff" : input.files.length === 1 ? "file" : "code";
+  const submitted = await client.producer.submit({
+    platform: "terminal",
+    chatId: `review-${randomUUID()}`,
+    userId: userInfo().username,
+    text: `Please review this ${what}.`,
+    attachments,
+    kind: "review",
+  });
+  const renderer = new TerminalRenderer(streams, { status: !options.quiet });
+  const last = await followJob(
+    client.producer,
+    submitted.jobId,
+    (event) => {
+      // The Markdown deltas are for chats; the terminal prints the structured review once it is done.
+      if (event.type === "delta") return;
+      if (event.type === "done") {
+        if (!event.review) streams.out.write(`${event.answer}\n`);
+        else streams.out.write(options.json ? `${JSON.stringify(event.review, null, 2)}\n` : renderReviewText(event.review));
+        return;
+      }
+      renderer.render(event);
+    },
+    { cancel, onConnectionLost: () => renderer.connectionLost() },
+  );
+  return exitCodeFor(last);
+}
