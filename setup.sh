@@ -22,6 +22,12 @@ fi
 command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
 { command -v setpriv >/dev/null 2>&1 && command -v prlimit >/dev/null 2>&1; } || missing="$missing util-linux"
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+# The privacy leak test (test/e2e/privacy-leak.test.ts) runs the daemon in a network namespace (iproute2)
+# and captures its packets (tshark).
+if [ "$mode" = test ]; then
+  command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
+  command -v tshark >/dev/null 2>&1 || missing="$missing tshark"
+fi
 
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -2,6 +2,7 @@ import { defineChatSessionFunction, type ChatSessionModelFunction, type ChatSess
 import type { AgentEvent } from "../src/contracts.js";
 import { describeError } from "../src/errors.js";
 import type { JobBudget } from "./job-budget.js";
+import { OFFLINE_SEARCH_REASON, offlineSearch, SearchOfflineError } from "./offline-search.js";
 import type { SourceList } from "./source-list.js";
 import type { AgentTools, CodeRun } from "./tool-ports.js";
 
@@ -39,14 +40,20 @@ export function buildAgentFunctions(tools: AgentTools, state: () => JobToolState
         if (refusal) return refusal;
         const q = query.trim();
         if (q === "") return "The query was empty. Write what to search for.";
-        job.emit({ type: "tool", name: "web_search", summary: clip(`Searching ${search.label} for "${q}"`) });
         try {
+          if (search === offlineSearch) throw new SearchOfflineError();
+          job.emit({ type: "tool", name: "web_search", summary: clip(`Searching ${search.label} for "${q}"`) });
           const results = await search.search(q, { signal: job.budget.signal, jobId: job.jobId });
           if (results.length === 0) return `No results for "${q}". Try other words, or answer without search.`;
           const numbered = job.sources.add(results);
           return numbered.map((hit) => `[${hit.n}] ${hit.title} — ${hit.url}\n${hit.snippet}`).join("\n");
         } catch (error) {
           if (job.budget.signal.aborted) return "Stopped.";
+          if (error instanceof SearchOfflineError) {
+            job.problems.push(OFFLINE_SEARCH_REASON);
+            job.emit({ type: "tool", name: "web_search", summary: "Search unavailable: Burrow is offline" });
+            return `${OFFLINE_SEARCH_REASON} Answer without search and tell the user that search is unavailable.`;
+          }
           const reason = describeError(error);
           job.problems.push(`Web search failed: ${reason}`);
           job.emit({ type: "tool", name: "web_search", summary: clip(`Search failed: ${firstLine(reason)}`) });

@@ -5,6 +5,7 @@ import type { Logger } from "../src/log.js";
 import { Sandbox } from "../tools/code-exec/index.js";
 import { PageReader } from "../tools/web-page/index.js";
 import { createSearchProvider, PROVIDER_LABELS, type SearchProvider } from "../tools/web-search/index.js";
+import { offlineSearch } from "./offline-search.js";
 import type { AgentTools, ToolName } from "./tool-ports.js";
 
 /** The agent's tools for a configuration, with one stop() for all of them. */
@@ -27,12 +28,17 @@ export async function openAgentTools(config: Config, gate: EgressGate, logger: L
     return { tools, stop: async () => {} };
   }
 
-  const provider: SearchProvider | undefined = createSearchProvider(config.search, gate);
+  // Offline, no provider is even built: nothing could send a query.
+  const provider: SearchProvider | undefined = config.offline ? undefined : createSearchProvider(config.search, gate);
   if (provider) {
     await provider.start();
     const search = provider;
     tools.search = { label: PROVIDER_LABELS[search.name], search: (query, options) => search.search(query, options) };
     tools.pages = new PageReader({ gate });
+  } else if (config.offline) {
+    tools.search = offlineSearch;
+    unavailable.set("web_search", "web search is unavailable: Burrow is in offline mode (BURROW_OFFLINE=1 or `burrow start --offline`)");
+    unavailable.set("read_page", "web pages are unavailable: Burrow is in offline mode (BURROW_OFFLINE=1 or `burrow start --offline`)");
   } else {
     unavailable.set("web_search", "web search is off (BURROW_SEARCH_PROVIDER=off)");
     unavailable.set("read_page", "web search is off (BURROW_SEARCH_PROVIDER=off), so there are no pages to read");
@@ -46,7 +52,7 @@ export async function openAgentTools(config: Config, gate: EgressGate, logger: L
     unavailable.set("run_code", `the code sandbox cannot run here: ${probe.reason}${probe.hint ? ` ${probe.hint}` : ""}`);
   }
 
-  logger.info({ search: provider?.name ?? "off", code: probe.available, unavailable: Object.fromEntries(unavailable) }, "agent tools ready");
+  logger.info({ search: config.offline ? "offline" : (provider?.name ?? "off"), code: probe.available, unavailable: Object.fromEntries(unavailable) }, "agent tools ready");
   return {
     tools,
     stop: async () => {

@@ -293,6 +293,20 @@ export const SETTINGS = {
     expected: LOG_LEVELS.join(", "),
     schema: z.enum(LOG_LEVELS),
   },
+  BURROW_OFFLINE: {
+    doc: "Offline mode: web search and page reading are off (not even a query leaves), `models pull` is refused; only the configured chat platforms and Redis are contacted. `burrow start --offline` sets it too.",
+    defaultText: "0",
+    expected: "1 or 0 (true or false)",
+    schema: z
+      .union([z.boolean(), z.enum(["1", "0", "true", "false", "yes", "no"])])
+      .transform((value) => value === true || value === "1" || value === "true" || value === "yes"),
+  },
+  BURROW_AUDIT_LOG_BUDGET: {
+    doc: "Most megabytes the egress audit log (<BURROW_DATA_DIR>/logs/egress.log and its one older file) may use; the oldest records go first.",
+    defaultText: "10",
+    expected: "a number of MB from 0.01 to 10000",
+    schema: z.coerce.number().refine((n) => Number.isFinite(n) && n >= 0.01 && n <= 10_000),
+  },
 } as const satisfies Record<string, SettingSpec<unknown>>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -370,6 +384,10 @@ export interface Config {
   };
   /** The config file that was read, if any. */
   readonly configFile: string | undefined;
+  /** BURROW_OFFLINE: no search, no pages, no model downloads. */
+  readonly offline: boolean;
+  /** Most bytes of the egress audit log (two files together). */
+  readonly auditLogBudgetBytes: number;
 }
 
 export type ModelSource = "BURROW_MODEL" | "active" | "default";
@@ -469,6 +487,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxQueuedPerUser: value("BURROW_MAX_QUEUED_PER_USER") ?? 3,
     }),
     configFile,
+    offline: value("BURROW_OFFLINE") ?? false,
+    auditLogBudgetBytes: Math.round((value("BURROW_AUDIT_LOG_BUDGET") ?? 10) * 1024 * 1024),
   };
   return Object.freeze(config);
 }

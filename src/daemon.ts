@@ -3,6 +3,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import { createAgent } from "../agent/agent.js";
 import { openAgentTools, type AgentToolSet } from "../agent/tool-setup.js";
+import { createReviewAgent, REVIEW_INPUT_LOOKUP } from "../agent/review/review-agent.js";
+import { routeByKind } from "../agent/route-by-kind.js";
 import { resolveActiveAdapter, type EngineAdapter } from "../models/adapter-select.js";
 import { ModelEngine, type EngineInfo, type EngineOptions } from "../models/engine.js";
 import { inspectModelFile } from "../models/model-file.js";
@@ -12,12 +14,15 @@ import { RatingStore } from "../queue/ratings.js";
 import { RequestWorker } from "../queue/worker.js";
 import type { Config } from "./config.js";
 import { dataPaths } from "./data-paths.js";
-import { EgressGate, fileAuditSink } from "./egress.js";
+import { fileAuditSink, readAuditLog } from "./audit-log.js";
+import { EgressGate } from "./egress.js";
 import { EmbeddedRedis } from "./embedded-redis.js";
 import { BurrowError, describeError, RedisError } from "./errors.js";
 import { claimInstance, isAlive, readLiveInstance, releaseInstance, updateInstance, type InstanceRecord } from "./instance-file.js";
 import type { Logger } from "./log.js";
+import { formatPrivacyReport, summarizeAuditLog } from "./privacy-report.js";
 import { connectRedis, describeRedisTarget, type RedisTarget } from "./redis.js";
+import { plantLeakForTests } from "./test-leak-hook.js";
 
 /** What a front end needs: put requests on the queue, follow their events, manage history. */
 export interface QueueAccess {
@@ -92,7 +97,7 @@ export class Daemon {
     private readonly notice: (text: string) => void = (text) => void process.stderr.write(text),
   ) {
     this.paths = dataPaths(config.dataDir);
-    this.gate = new EgressGate(fileAuditSink(this.paths.egressLog));
+    this.gate = new EgressGate(fileAuditSink(this.paths.egressLog, config.auditLogBudgetBytes), { offline: config.offline });
   }
 
   get producer(): RequestProducer {
@@ -184,10 +189,19 @@ export class Daemon {
     // The prompt prefix (system prompt + tool definitions) is read once and its state kept on disk, so
     // neither the first job nor any job after a restart pays for it again.
     await agent.warmUp();
+    const review = createReviewAgent({
+      engine: this.engine,
+      code: this.toolSet.tools.code,
+      codeUnavailable: this.toolSet.tools.unavailable.get("run_code"),
+      maxTokens: config.maxTokens,
+      temperature: config.temperature,
+      timeoutMs: config.agent.jobTimeoutSeconds * 1000,
+      inputLookup: REVIEW_INPUT_LOOKUP,
+    });
     const engine = this.engine;
     this.worker = new RequestWorker({
       target: this.target,
-      agent,
+      agent: routeByKind({ chat: agent, review }),
       logger,
       historyTurns: config.historyTurns,
       onConversationReset: async (conversation) => void (await engine.forgetConversation(conversation)),
@@ -197,7 +211,8 @@ export class Daemon {
     this.producerInstance = new RequestProducer({ redis: this.commands, target: this.target, logger });
     await this.producerInstance.start();
     if (this.role === "daemon") await this.startBots();
-    logger.info({ role: this.role, redis: describeRedisTarget(this.target) }, "burrow started");
+    if (process.env.BURROW_TEST_PLANT_LEAK) plantLeakForTests(process.env.BURROW_TEST_PLANT_LEAK, logger);
+    logger.info({ role: this.role, redis: describeRedisTarget(this.target), offline: config.offline }, "burrow started");
   }
 
   /**
@@ -259,12 +274,18 @@ export class Daemon {
       model: this.role === "bots" ? undefined : (this.engine?.info.model.name ?? config.modelPath),
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     });
+    // /privacy for admins: the same summary as `burrow privacy report`, read fresh from the audit log each time.
+    const egressLog = this.paths.egressLog;
+    const privacyReport = () => {
+      const offline = config.offline ? "Offline mode is on: no search queries or pages leave this machine.\n\n" : "";
+      return `${offline}${formatPrivacyReport(summarizeAuditLog(readAuditLog(egressLog)), { maxQueries: 5, maxRefused: 5 })}`;
+    };
     const candidates: [string, () => Promise<ChatBot>][] = [];
     if (config.telegram.token) {
-      candidates.push(["Telegram", async () => (await import("../bots/telegram/index.js")).createTelegramBot({ config, queue, logger, status, gate: this.gate })]);
+      candidates.push(["Telegram", async () => (await import("../bots/telegram/index.js")).createTelegramBot({ config, queue, logger, status, privacyReport, gate: this.gate })]);
     }
     if (config.discord.token) {
-      candidates.push(["Discord", async () => (await import("../bots/discord/index.js")).createDiscordBot({ config, queue, logger, status, gate: this.gate })]);
+      candidates.push(["Discord", async () => (await import("../bots/discord/index.js")).createDiscordBot({ config, queue, logger, status, privacyReport, gate: this.gate })]);
     }
     for (const [name, create] of candidates) {
       try {

@@ -1,6 +1,5 @@
-import { appendFileSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import { request, type Dispatcher } from "undici";
+import { egressEndpoints, endpointOf, type EgressEndpoints, type EndpointPurpose } from "./egress-endpoints.js";
 import { BurrowError } from "./errors.js";
 
 /**
@@ -10,20 +9,36 @@ import { BurrowError } from "./errors.js";
  * refused, is appended to an audit log (time, purpose, host, bytes) that the privacy proof reads.
  *
  * The gate records host and sizes, not paths or bodies: the audit log must not become a second copy of
- * what people asked.
+ * what people asked. The one exception is a search query, recorded as sent, because it is the one piece of
+ * what people write that is allowed out, and they should be able to see exactly what went.
+ *
+ * What the gate allows is also registered, as host and port, with the process's endpoint registry, which
+ * the socket gate (src/socket-gate.ts) checks every connection against — so a library that opens its own
+ * sockets is held to the same policy.
  */
 
 export const EGRESS_PURPOSES = ["search", "page", "chat-platform", "model-download"] as const;
 export type EgressPurpose = (typeof EGRESS_PURPOSES)[number];
+
+/**
+ * What an audit record is about: an HTTP purpose, a Redis connection, or "unknown" — a connection no
+ * purpose claimed (always refused).
+ */
+export type AuditPurpose = EndpointPurpose | "unknown";
 
 /** A rule says yes (`true`) or gives the reason it does not apply (a string). */
 export type EgressRule = (url: URL) => true | string;
 
 export interface EgressRecord {
   readonly at: string;
-  readonly purpose: EgressPurpose;
+  readonly purpose: AuditPurpose;
+  /** "http": a request through this gate (the default when absent); "socket": one TCP connection or UDP send; "dns": a lookup. */
+  readonly layer?: "http" | "socket" | "dns";
   readonly method: string;
   readonly host: string;
+  readonly port?: number;
+  /** For search only: the query as sent. */
+  readonly query?: string;
   readonly outcome: "allowed" | "refused" | "failed";
   readonly status?: number;
   readonly bytesOut: number;
@@ -33,14 +48,8 @@ export interface EgressRecord {
   readonly reason?: string;
 }
 
-/** Where audit records go. The default appends JSON lines to a file. */
+/** Where audit records go; src/audit-log.ts appends them to a file within a size budget. */
 export type EgressAuditSink = (record: EgressRecord) => void;
-
-export function fileAuditSink(path: string): EgressAuditSink {
-  mkdirSync(dirname(path), { recursive: true });
-  // Synchronous so records land in order and are on disk when request() returns (or throws).
-  return (record) => appendFileSync(path, `${JSON.stringify(record)}\n`);
-}
 
 /** The gate refused a destination: no rule for this purpose allows it. */
 export class EgressRefusedError extends BurrowError {
@@ -82,6 +91,8 @@ export interface EgressRequest {
   /** For callers that must control connections (e.g. check resolved addresses before connecting). */
   readonly dispatcher?: Dispatcher;
   readonly jobId?: string;
+  /** A search request's query, written to the audit log as sent. */
+  readonly query?: string;
 }
 
 export interface EgressResponse {
@@ -98,10 +109,31 @@ export interface EgressResponse {
 const DEFAULT_TIMEOUT_MS = 15_000;
 const DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
 
+export interface EgressGateOptions {
+  /**
+   * Offline mode (BURROW_OFFLINE): search, pages and model downloads are refused whatever the rules say;
+   * only the chat platforms the user configured stay reachable.
+   */
+  readonly offline?: boolean;
+  /** Where allowed destinations are registered for the socket gate. Default: the process's registry. */
+  readonly endpoints?: EgressEndpoints;
+}
+
+/** Purposes that offline mode refuses. */
+const ONLINE_ONLY: ReadonlySet<EgressPurpose> = new Set(["search", "page", "model-download"]);
+
 export class EgressGate {
   private readonly rules = new Map<EgressPurpose, Set<EgressRule>>();
+  private readonly endpoints: EgressEndpoints;
+  readonly offline: boolean;
 
-  constructor(private readonly audit: EgressAuditSink) {}
+  constructor(
+    private readonly audit: EgressAuditSink,
+    options: EgressGateOptions = {},
+  ) {
+    this.offline = options.offline ?? false;
+    this.endpoints = options.endpoints ?? egressEndpoints;
+  }
 
   /** Allows destinations for a purpose while the returned function has not been called. */
   allow(purpose: EgressPurpose, rule: EgressRule): () => void {
@@ -111,14 +143,24 @@ export class EgressGate {
     return () => set.delete(rule);
   }
 
-  /** Allows exactly these origins (scheme://host:port) for a purpose. */
+  /**
+   * Allows exactly these origins (scheme://host:port) for a purpose. ws:// and wss:// origins (a chat
+   * platform's gateway) are registered for the socket gate only: no HTTP request goes to them.
+   */
   allowOrigins(purpose: EgressPurpose, origins: readonly string[]): () => void {
-    const allowed = new Set(origins.map((origin) => new URL(origin).origin));
-    return this.allow(purpose, (url) => (allowed.has(url.origin) ? true : `${url.origin} is not a configured ${purpose} destination`));
+    const urls = origins.map((origin) => new URL(origin));
+    const allowed = new Set(urls.map((url) => url.origin));
+    const revokeRule = this.allow(purpose, (url) => (allowed.has(url.origin) ? true : `${url.origin} is not a configured ${purpose} destination`));
+    const releases = this.offline && ONLINE_ONLY.has(purpose) ? [] : urls.map((url) => this.endpoints.allowUrl(purpose, url));
+    return () => {
+      revokeRule();
+      for (const release of releases) release();
+    };
   }
 
   /** Why `url` may not be contacted for `purpose`, or undefined when a rule allows it. */
   check(purpose: EgressPurpose, url: URL): string | undefined {
+    if (this.offline && ONLINE_ONLY.has(purpose)) return "Burrow is in offline mode (BURROW_OFFLINE=1 or `burrow start --offline`)";
     if (url.protocol !== "http:" && url.protocol !== "https:") return `only http and https are allowed, not ${url.protocol}`;
     if (url.username || url.password) return "URLs with credentials are not allowed";
     const reasons: string[] = [];
@@ -131,14 +173,14 @@ export class EgressGate {
   }
 
   /** Records a request made by a library the gate cannot wrap (e.g. the model downloader). */
-  record(purpose: EgressPurpose, url: URL, details: Partial<Omit<EgressRecord, "at" | "purpose" | "host">> = {}): void {
-    this.audit({ at: new Date().toISOString(), purpose, method: "GET", host: url.host, outcome: "allowed", bytesOut: 0, bytesIn: 0, ...details });
+  record(purpose: AuditPurpose, url: URL, details: Partial<Omit<EgressRecord, "at" | "purpose" | "host">> = {}): void {
+    this.audit({ at: new Date().toISOString(), purpose, method: "GET", host: url.host, port: endpointOf(url).port, outcome: "allowed", bytesOut: 0, bytesIn: 0, ...details });
   }
 
   async request(purpose: EgressPurpose, target: string | URL, options: EgressRequest = {}): Promise<EgressResponse> {
     const url = new URL(target);
     const method = options.method ?? "GET";
-    const base = { purpose, method, host: url.host, jobId: options.jobId };
+    const base = { purpose, method, host: url.host, port: endpointOf(url).port, jobId: options.jobId, ...(options.query !== undefined ? { query: options.query } : {}) };
     const refusal = this.check(purpose, url);
     if (refusal !== undefined) {
       this.audit({ at: new Date().toISOString(), ...base, outcome: "refused", bytesOut: 0, bytesIn: 0, reason: refusal });
@@ -153,6 +195,8 @@ export class EgressGate {
     const started = performance.now();
     let bytesIn = 0;
     let status: number | undefined;
+    // The socket gate lets the connection for this request through while it runs (a rule may allow one URL only).
+    const releaseEndpoint = this.endpoints.allowUrl(purpose, url);
     try {
       const response = await request(url, {
         method,
@@ -185,6 +229,8 @@ export class EgressGate {
       this.audit({ at: new Date().toISOString(), ...base, outcome: "failed", status, bytesOut, bytesIn, ms: Math.round(performance.now() - started), reason });
       if (options.signal?.aborted) throw options.signal.reason ?? error;
       throw new EgressRequestError(purpose, url, timeout.aborted ? "timeout" : "network", reason, { cause: error });
+    } finally {
+      releaseEndpoint();
     }
   }
 }

@@ -38,6 +38,12 @@ export const SLASH_COMMANDS: RESTPostAPIChatInputApplicationCommandsJSONBody[] =
     contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
   },
   {
+    name: "privacy",
+    description: "What left this machine: destinations, search queries sent, anything refused (admins only).",
+    type: ApplicationCommandType.ChatInput,
+    contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
+  },
+  {
     name: "new",
     description: "Start a fresh conversation here (forget this thread's or DM's history).",
     type: ApplicationCommandType.ChatInput,
@@ -45,4 +51,4 @@ export const SLASH_COMMANDS: RESTPostAPIChatInputApplicationCommandsJSONBody[] =
   },
 ];
 
-export type SlashCommandName = "ask" | "review" | "cancel" | "status" | "new";
+export type SlashCommandName = "ask" | "review" | "cancel" | "status" | "privacy" | "new";

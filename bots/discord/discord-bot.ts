@@ -26,6 +26,7 @@ import { BurrowError, ConfigError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
 import { AccessPolicy, NOT_ALLOWED_REPLY, qualifiedUserId } from "../access.js";
 import { ChatIntake, type BotQueueAccess, type ConversationRef, type Sender } from "../chat-intake.js";
+import { fitPrivacyReport, PRIVACY_ADMINS_ONLY, PRIVACY_UNAVAILABLE, type PrivacyReportSource } from "../render/privacy-text.js";
 import { formatStatus, type BurrowStatus } from "../render/status-text.js";
 import { DISCORD_CDN_ORIGINS, MAX_ATTACHMENT_BYTES, readAttachments } from "./attachments.js";
 import { SLASH_COMMANDS } from "./commands.js";
@@ -44,6 +45,8 @@ export interface DiscordBotOptions {
   readonly logger: Logger;
   /** Model and uptime for /status (the queue counts come from the queue). */
   readonly status: () => BurrowStatus | Promise<BurrowStatus>;
+  /** The egress audit summary /privacy shows to admins (only to them: the reply is ephemeral). */
+  readonly privacyReport?: PrivacyReportSource;
   /** Least time between two edits of one placeholder. Default 1500 ms (Discord allows ~5 edits per 5 s per channel). */
   readonly editIntervalMs?: number;
   /** Largest text file inlined into a request. Default 200 kB (the request contract's limit). */
@@ -52,6 +55,12 @@ export interface DiscordBotOptions {
   readonly fileThreshold?: number;
   /** How long start() waits for the gateway to be ready. Default 30 s. */
   readonly readyTimeoutMs?: number;
+}
+
+/** The privacy report in a code block (keeps its table aligned); a ``` inside a search query must not close it. */
+function inCodeBlock(report: string): string {
+  const fence = "```";
+  return `${fence}\n${fitPrivacyReport(report.replaceAll(fence, "`\u200b``"), DISCORD_MESSAGE_LIMIT - 8)}\n${fence}`;
 }
 
 /** A front end with an explicit lifecycle, as the daemon runs them. */
@@ -105,7 +114,7 @@ const INTENTS = [
 /** Answers remembered for rating by reaction (older ones and those from before a restart can no longer be rated). */
 const MAX_RATEABLE = 2000;
 
-const HELP = "Mention me with a question (or use /ask) and I answer in a thread; write in that thread to continue. /new forgets a thread's or DM's history, /cancel or ❌ on my message stops an answer, /status shows the queue.";
+const HELP = "Mention me with a question (or use /ask) and I answer in a thread; write in that thread to continue. /new forgets a thread's or DM's history, /cancel or ❌ on my message stops an answer, /status shows the queue, /privacy (admins) what left this machine.";
 
 class DiscordFrontEnd implements DiscordBot {
   private readonly logger: Logger;
@@ -121,6 +130,8 @@ class DiscordFrontEnd implements DiscordBot {
   private ready = false;
   private stopped = false;
   private releaseGate: (() => void) | undefined;
+  /** The gateway (and resume) WebSocket origins discord.js was given, allowed for the socket gate. */
+  private readonly gatewayGrants = new Map<string, () => void>();
 
   constructor(
     private readonly options: DiscordBotOptions,
@@ -150,7 +161,7 @@ class DiscordFrontEnd implements DiscordBot {
       // DM channels are not cached before their first message; reactions may land on uncached messages.
       partials: [Partials.Channel, Partials.Message, Partials.Reaction, Partials.User],
       allowedMentions: NO_MENTIONS,
-      rest: { api: apiUrl, makeRequest: gatedRequest(gate) },
+      rest: { api: apiUrl, makeRequest: gatedRequest(gate, (url) => this.allowGateway(url)) },
       ws: { buildStrategy: (manager) => new StoppableShardingStrategy(manager) },
     });
     this.client = client;
@@ -192,6 +203,20 @@ class DiscordFrontEnd implements DiscordBot {
     this.client = undefined;
     this.releaseGate?.();
     this.releaseGate = undefined;
+    for (const release of this.gatewayGrants.values()) release();
+    this.gatewayGrants.clear();
+  }
+
+  /** Allows a gateway WebSocket origin (ws:// or wss://) for the socket gate until the bot stops. */
+  private allowGateway(url: string): void {
+    let origin: string;
+    try {
+      origin = new URL(url).origin;
+    } catch {
+      return;
+    }
+    if (this.stopped || this.gatewayGrants.has(origin)) return;
+    this.gatewayGrants.set(origin, this.options.gate.allowOrigins("chat-platform", [origin]));
   }
 
   private registerHandlers(client: Client): void {
@@ -200,6 +225,10 @@ class DiscordFrontEnd implements DiscordBot {
     client.on(Events.MessageReactionAdd, (reaction, user) => void this.guarded("reaction", () => this.onReaction(reaction, user)));
     client.on(Events.Error, (error) => this.logger.error({ err: safeError(error) }, "discord client error"));
     client.on(Events.ShardError, (error) => this.logger.warn({ err: safeError(error) }, "discord gateway error"));
+    // A resumed session reconnects to READY's resume_gateway_url: allow it before discord.js needs it.
+    client.on(Events.Raw, (packet: { t?: unknown; d?: { resume_gateway_url?: unknown } }) => {
+      if (packet.t === "READY" && typeof packet.d?.resume_gateway_url === "string") this.allowGateway(packet.d.resume_gateway_url);
+    });
     client.rest.on("rateLimited", (info) => this.logger.info({ route: info.route, retryAfterMs: info.retryAfter, global: info.global }, "discord rate limit: waiting"));
   }
 
@@ -397,6 +426,12 @@ class DiscordFrontEnd implements DiscordBot {
         await interaction.reply({ content: formatStatus(counts, status), flags: MessageFlags.Ephemeral });
         return;
       }
+      case "privacy": {
+        const source = this.options.privacyReport;
+        const content = !this.intake.isAdmin(sender) ? PRIVACY_ADMINS_ONLY : source ? inCodeBlock(await source()) : PRIVACY_UNAVAILABLE;
+        await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+        return;
+      }
       default:
         await interaction.reply({ content: `I do not know /${interaction.commandName}. ${HELP}`, flags: MessageFlags.Ephemeral });
     }
@@ -482,7 +517,7 @@ function clip(text: string, max: number): string {
  * discord.js's own REST transport, behind the egress gate: each call is checked against the
  * "chat-platform" rules and written to the audit log (host, method, status; never paths or bodies).
  */
-function gatedRequest(gate: EgressGate): RESTOptions["makeRequest"] {
+function gatedRequest(gate: EgressGate, onGateway: (url: string) => void): RESTOptions["makeRequest"] {
   return async (url, init) => {
     const target = new URL(url);
     const method = (init.method ?? "GET").toUpperCase();
@@ -495,6 +530,12 @@ function gatedRequest(gate: EgressGate): RESTOptions["makeRequest"] {
     try {
       const response = await DefaultRestOptions.makeRequest(url, init);
       gate.record("chat-platform", target, { method, status: response.status, ms: Math.round(performance.now() - started) });
+      // The gateway's WebSocket address comes from REST: it becomes a chat-platform destination too.
+      if (response.ok && target.pathname.endsWith("/gateway/bot")) {
+        const copy = (response as unknown as Partial<Pick<Response, "clone">>).clone?.();
+        const body = (await copy?.json().catch(() => undefined)) as { url?: unknown } | undefined;
+        if (typeof body?.url === "string") onGateway(body.url);
+      }
       return response;
     } catch (error) {
       gate.record("chat-platform", target, { method, outcome: "failed", ms: Math.round(performance.now() - started), reason: (error as Error).message });

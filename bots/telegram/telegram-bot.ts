@@ -8,6 +8,7 @@ import type { Logger } from "../../src/log.js";
 import { AccessPolicy } from "../access.js";
 import { ChatIntake, type BotQueueAccess, type ConversationRef, type Sender } from "../chat-intake.js";
 import { formatWait } from "../render/job-status.js";
+import { fitPrivacyReport, PRIVACY_ADMINS_ONLY, PRIVACY_UNAVAILABLE, type PrivacyReportSource } from "../render/privacy-text.js";
 import { formatStatus, type BurrowStatus } from "../render/status-text.js";
 import { ChatPacer } from "./chat-pacer.js";
 import { readTextDocument, type FileDownloader } from "./documents.js";
@@ -26,6 +27,8 @@ export interface TelegramBotOptions {
   readonly logger: Logger;
   /** Model and uptime for /status (the queue counts come from the queue). */
   readonly status: () => BurrowStatus | Promise<BurrowStatus>;
+  /** The egress audit summary /privacy shows to admins. */
+  readonly privacyReport?: PrivacyReportSource;
   /** When given, every Bot API call and file download passes it (purpose "chat-platform") and is audited. */
   readonly gate?: EgressGate;
   /** Least time between two edits in one chat. Default 1000 ms (Telegram's flood control is ~1/s per chat). */
@@ -53,6 +56,7 @@ const COMMANDS = [
   { command: "cancel", description: "Stop your current request" },
   { command: "status", description: "Queue, model and uptime" },
   { command: "review", description: "Review code (send it with the command, or as a file with /review as caption)" },
+  { command: "privacy", description: "What left this machine (admins)" },
   { command: "start", description: "What this bot does" },
 ] as const;
 
@@ -63,7 +67,8 @@ const HELP = [
   "/new — forget this conversation and start over",
   "/cancel — stop your current request (or press Cancel under it)",
   "/status — what Burrow is doing",
-  "/review — a code review: /review followed by the code, or a file with /review as its caption",
+  "/review — a code review: /review followed by the code, a file with /review as its caption, or /review as a reply to a file",
+  "/privacy — what left this machine: destinations, search queries, anything refused (admins only)",
 ].join("\n");
 
 /**
@@ -195,6 +200,7 @@ class TelegramFrontEnd implements TelegramBot {
     bot.command("cancel", (ctx) => this.onCancel(ctx));
     bot.command("status", (ctx) => this.onStatus(ctx));
     bot.command("review", (ctx) => this.onReview(ctx));
+    bot.command("privacy", (ctx) => this.onPrivacy(ctx));
     bot.on("message:text", (ctx) => this.onText(ctx));
     bot.on("message", (ctx) => {
       if (!this.addressedToBot(ctx.message)) return;
@@ -292,8 +298,22 @@ class TelegramFrontEnd implements TelegramBot {
     const message = ctx.message!;
     await this.withAccess(ctx, async () => {
       const code = typeof ctx.match === "string" ? ctx.match.trim() : "";
+      // `/review` as a reply to a document reviews that document; text after the command is the focus.
+      const document = message.reply_to_message?.document;
+      if (document) {
+        const reading = await readTextDocument(this.bot.api, document, this.downloader(), this.options.maxAttachmentBytes ?? 200_000).catch((error: unknown) => {
+          this.logger.warn({ err: telegramError(error, this.token) }, "could not download a telegram document");
+          return { ok: false as const, reply: "I could not download that file from Telegram; please send it again." };
+        });
+        if (!reading.ok) {
+          await this.say(ctx, reading.reply);
+          return;
+        }
+        await this.ask(ctx, message, code || `Please review the attached file ${reading.attachment.name}.`, [reading.attachment], "review");
+        return;
+      }
       if (code === "") {
-        await this.say(ctx, "Send /review followed by the code to review, or send the code as a file with /review as its caption.");
+        await this.say(ctx, "Send /review followed by the code to review, send the code as a file with /review as its caption, or reply /review to a file.");
         return;
       }
       await this.ask(ctx, message, code, [], "review");
@@ -316,6 +336,14 @@ class TelegramFrontEnd implements TelegramBot {
     await this.withAccess(ctx, async () => {
       const [counts, status] = await Promise.all([this.options.queue.producer.counts(), this.options.status()]);
       await this.say(ctx, formatStatus(counts, status));
+    });
+  }
+
+  private async onPrivacy(ctx: Context): Promise<void> {
+    await this.withAccess(ctx, async () => {
+      if (!this.intake.isAdmin(this.sender(ctx))) return this.say(ctx, PRIVACY_ADMINS_ONLY);
+      const source = this.options.privacyReport;
+      return this.say(ctx, source ? fitPrivacyReport(await source(), TELEGRAM_MESSAGE_LIMIT) : PRIVACY_UNAVAILABLE);
     });
   }
 

@@ -69,7 +69,12 @@ describe("burrow ask with the agent's tools", () => {
     expect(searxng.requests).toHaveLength(1);
     expect(searxng.requests[0]!.query).toEqual({ q: "tokio runtime", format: "json" });
     const audit = readFileSync(join(env.BURROW_DATA_DIR!, "logs", "egress.log"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(audit).toEqual([expect.objectContaining({ purpose: "search", outcome: "allowed", host: new URL(searxng.url).host, jobId, status: 200 })]);
+    // The request (with its query, the one thing allowed out) and the connection the socket gate let through.
+    const { hostname, port } = new URL(searxng.url);
+    expect(audit).toEqual([
+      expect.objectContaining({ purpose: "search", outcome: "allowed", host: new URL(searxng.url).host, jobId, status: 200, query: "tokio runtime" }),
+      expect.objectContaining({ purpose: "search", layer: "socket", outcome: "allowed", host: hostname, port: Number(port), bytesOut: expect.any(Number) }),
+    ]);
   });
 
   it("prints the answer and its sources in the terminal, and says clearly when search fails", async () => {

@@ -86,10 +86,18 @@ describe("burrow models pull", () => {
     expect(readFileSync(path).equals(padded)).toBe(true);
     expect(readdirSync(modelsDir(env)).sort()).toEqual(["padded.gguf", "registry.json"]);
     const audit = readFileSync(join(env.BURROW_DATA_DIR!, "logs", "egress.log"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(audit.map((r) => [r.purpose, r.method, r.host, r.outcome])).toEqual([
+    const httpRecords = audit.filter((r) => (r.layer ?? "http") === "http");
+    expect(httpRecords.map((r) => [r.purpose, r.method, r.host, r.outcome])).toEqual([
       ["model-download", "HEAD", new URL(host.origin).host, "allowed"],
       ["model-download", "GET", new URL(host.origin).host, "allowed"],
     ]);
+    // The socket gate saw the downloader's own connections: all to the model host, for the download, and nothing else.
+    const socketRecords = audit.filter((r) => r.layer === "socket");
+    expect(socketRecords.length).toBeGreaterThan(0);
+    expect(new Set(socketRecords.map((r) => `${String(r.purpose)} ${String(r.host)}:${String(r.port)} ${String(r.outcome)}`))).toEqual(
+      new Set([`model-download 127.0.0.1:${new URL(host.origin).port} allowed`]),
+    );
+    expect(audit.length).toBe(httpRecords.length + socketRecords.length);
 
     host.clearRequests();
     const again = await runCli(["models", "pull", "padded"], env);

@@ -7,6 +7,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgent } from "../../agent/agent.js";
 import { NOT_ALLOWED_REPLY } from "../../bots/access.js";
+import { PRIVACY_ADMINS_ONLY } from "../../bots/render/privacy-text.js";
 import { splitMessage } from "../../bots/render/split-message.js";
 import { createDiscordBot, DISCORD_MESSAGE_LIMIT, type DiscordBot } from "../../bots/discord/index.js";
 import { ModelEngine } from "../../models/engine.js";
@@ -20,6 +21,7 @@ import type { QueueAccess } from "../../src/daemon.js";
 import { EgressGate, type EgressRecord } from "../../src/egress.js";
 import { ConfigError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
+import { formatPrivacyReport, summarizeAuditLog } from "../../src/privacy-report.js";
 import { connectRedis } from "../../src/redis.js";
 import { FakeDiscord, until, type StoredMessage, type UserPayload } from "../support/fake-discord/index.js";
 import { SENTENCE_DEFAULT, SENTENCE_REMEMBERED, writeScriptedChatModel } from "../support/models/index.js";
@@ -128,6 +130,8 @@ beforeAll(async () => {
     gate: new EgressGate((record) => audit.push(record)),
     logger,
     status: () => ({ model: "scripted.gguf", uptimeSeconds: 42 }),
+    // The daemon's source reads the audit log file; here the same summary of this bot's own gate records.
+    privacyReport: () => formatPrivacyReport(summarizeAuditLog(audit), { maxQueries: 5 }),
     editIntervalMs: 100,
     maxAttachmentBytes: 10_000,
     readyTimeoutMs: 10_000,
@@ -209,7 +213,7 @@ describe("Discord bot (real discord.js against a fake Discord)", () => {
     expect(fake.identifies).toHaveLength(1);
     // Guilds 1, GuildMessages 512, GuildMessageReactions 1024, DirectMessages 4096, DirectMessageReactions 8192, MessageContent 32768.
     expect(fake.identifies[0]!.intents).toBe(1 + 512 + 1024 + 4096 + 8192 + 32768);
-    expect([...fake.commands.keys()].sort()).toEqual(["ask", "cancel", "new", "review", "status"]);
+    expect([...fake.commands.keys()].sort()).toEqual(["ask", "cancel", "new", "privacy", "review", "status"]);
     // Every REST call went through the egress gate as "chat-platform", to the configured host only.
     expect(audit.length).toBeGreaterThan(0);
     expect(new Set(audit.map((r) => `${r.purpose} ${r.host}`))).toEqual(new Set([`chat-platform ${new URL(fake.origin).host}`]));
@@ -418,6 +422,23 @@ describe("Discord bot (real discord.js against a fake Discord)", () => {
     fake.command("status", {}, bob, general);
     const status = await fake.waitFor(() => fake.requests.find((r) => r.path.endsWith("/callback") && /Model: scripted\.gguf/.test((r.body as { data?: { content?: string } }).data?.content ?? "")), 5000, "the /status reply");
     expect((status.body as { data: { content: string } }).data.content).toMatch(/^Burrow is (idle|answering a request); \d+ requests? waiting\.\nModel: scripted\.gguf\nUp for 42 s\.$/);
+  });
+
+  it("/privacy shows an admin, privately, what left the machine (a search query too); an allowed non-admin is refused", async () => {
+    audit.push({ at: new Date().toISOString(), purpose: "search", method: "GET", host: "search.example", query: "@everyone ```breakout", outcome: "allowed", status: 200, bytesOut: 80, bytesIn: 900 });
+    const callbackWith = (pattern: RegExp) => () => fake.requests.find((r) => r.path.endsWith("/callback") && pattern.test((r.body as { data?: { content?: string } }).data?.content ?? ""));
+    fake.command("privacy", {}, admin, general);
+    const shown = await fake.waitFor(callbackWith(/Contacted:/), 5000, "the admin's /privacy reply");
+    const data = (shown.body as { data: { content: string; flags: number } }).data;
+    expect(data.flags & 64).toBe(64); // ephemeral: only the admin sees it
+    expect(data.content.length).toBeLessThanOrEqual(DISCORD_MESSAGE_LIMIT);
+    expect(data.content).toMatch(new RegExp(`chat-platform\\s+${new URL(fake.origin).host.replace(/\./g, "\\.")}\\s+\\d+`));
+    // The query is listed, inside one code block that the query's own ``` cannot close.
+    expect(data.content).toContain("→ search.example:443");
+    expect(data.content.match(/```/g)).toHaveLength(2);
+    fake.command("privacy", {}, bob, general);
+    const refused = await fake.waitFor(callbackWith(/^Only an admin/), 5000, "Bob's /privacy reply");
+    expect((refused.body as { data: { content: string } }).data.content).toBe(PRIVACY_ADMINS_ONLY);
   });
 
   it("every message and edit Burrow sent in this run pings nobody (allowed_mentions parse [])", () => {

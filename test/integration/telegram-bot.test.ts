@@ -3,6 +3,7 @@ import { Api } from "grammy";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAgent } from "../../agent/agent.js";
 import { NOT_ALLOWED_REPLY } from "../../bots/access.js";
+import { PRIVACY_ADMINS_ONLY } from "../../bots/render/privacy-text.js";
 import { openFenceAtEnd, splitMessage } from "../../bots/render/split-message.js";
 import { JobMessageStream } from "../../bots/stream.js";
 import { ChatPacer } from "../../bots/telegram/chat-pacer.js";
@@ -16,6 +17,7 @@ import { RequestWorker } from "../../queue/worker.js";
 import type { JobEvent } from "../../src/contracts.js";
 import { EgressGate, type EgressRecord } from "../../src/egress.js";
 import { silentLogger } from "../../src/log.js";
+import { formatPrivacyReport, summarizeAuditLog } from "../../src/privacy-report.js";
 import { connectRedis } from "../../src/redis.js";
 import { FakeTelegram, type ChatMessage } from "../support/fake-telegram/index.js";
 import { SENTENCE_DEFAULT, SENTENCE_REMEMBERED, writeScriptedChatModel } from "../support/models/index.js";
@@ -78,6 +80,8 @@ async function startBot(overrides: { maxQueuedPerUser?: number; ratings?: Rating
     queue: { producer, history, ratings: overrides.ratings },
     logger: silentLogger(),
     status: () => ({ model: "scripted.gguf", uptimeSeconds: 125 }),
+    // The daemon's source reads the audit log file; here the same summary of this bot's own gate records.
+    privacyReport: () => formatPrivacyReport(summarizeAuditLog(audit), { maxQueries: 5 }),
     gate,
     editIntervalMs: EDIT_INTERVAL_MS,
     pollingTimeoutSeconds: 5,
@@ -240,6 +244,25 @@ describe("Telegram bot", () => {
     expect(requests).toEqual([`burrow:history:telegram:${ALICE}:-`]);
   });
 
+  it("/privacy shows an admin what left the machine (from the audit records), and refuses everyone else", async () => {
+    await startBot();
+    const searxng = new URL("http://search.example/search?q=x");
+    for (const query of ["first query", "second query"]) audit.push({ at: new Date().toISOString(), purpose: "search", method: "GET", host: searxng.host, query, outcome: "allowed", status: 200, bytesOut: 80, bytesIn: 900 });
+    audit.push({ at: new Date().toISOString(), purpose: "page", layer: "socket", method: "CONNECT", host: "198.51.100.7:80", outcome: "refused", bytesOut: 0, bytesIn: 0, reason: "not on the egress policy" });
+    const asked = fake.pushMessage({ chatId: ADMIN, userId: ADMIN, text: "/privacy" });
+    await fake.waitFor(() => answerTo(ADMIN, asked), "the admin's /privacy reply");
+    const report = answerTo(ADMIN, asked)!.text;
+    // The bot's own Bot API calls are on it, with the fake's host, and so are the queries and the refusal.
+    expect(report).toMatch(new RegExp(`chat-platform\\s+${new URL(fake.apiRoot).host.replace(/\./g, "\\.")}`));
+    expect(report).toContain('"first query" → search.example');
+    expect(report).toContain('"second query" → search.example');
+    expect(report).toMatch(/Refused \(1\):\n {2}198\.51\.100\.7:80 \(page, socket\)/);
+    const byAlice = fake.pushMessage({ chatId: ALICE, userId: ALICE, text: "/privacy" });
+    await fake.waitFor(() => answerTo(ALICE, byAlice), "Alice's /privacy reply");
+    expect(answerTo(ALICE, byAlice)!.text).toBe(PRIVACY_ADMINS_ONLY);
+    expect(answerTo(ALICE, byAlice)!.text).not.toContain("first query");
+  });
+
   it("honours a 429 retry_after: the next edit waits, and the final text still arrives", async () => {
     await startBot();
     fake.rateLimitNext("editMessageText", 1);
@@ -308,8 +331,13 @@ describe("Telegram bot", () => {
     const textPlaceholder = await fake.waitFor(() => answerTo(ALICE, reviewText)?.keyboard && answerTo(ALICE, reviewText), "the /review text placeholder");
     expect(await producer.requestOf(jobIdOf(textPlaceholder))).toMatchObject({ kind: "review", text: "def f(): return 1" });
     await fake.waitFor(() => finalText(answerTo(ALICE, reviewText)), "the second review answer");
-    // Only the three accepted files were fetched: the oversized one never was.
-    expect(fake.callsOf("getFile")).toHaveLength(3);
+    // `/review` as a reply to a file sent earlier reviews that file; the text after it is the focus.
+    const replied = fake.pushMessage({ chatId: ALICE, userId: ALICE, text: "/review is it safe?", replyToUserMessage: review });
+    const repliedPlaceholder = await fake.waitFor(() => answerTo(ALICE, replied)?.keyboard && answerTo(ALICE, replied), "the reply-to-file review placeholder");
+    expect(await producer.requestOf(jobIdOf(repliedPlaceholder))).toMatchObject({ kind: "review", text: "is it safe?", attachments: [{ name: "main.py", text: "print('hi')\n" }] });
+    await fake.waitFor(() => finalText(answerTo(ALICE, replied)), "the reply-to-file review answer");
+    // Only the four accepted files were fetched: the oversized one never was.
+    expect(fake.callsOf("getFile")).toHaveLength(4);
   });
 
   it("fails to start with a clear error, without the token, when Telegram refuses it or cannot be reached", async () => {

@@ -130,8 +130,9 @@ describe("SearXNG provider", () => {
     expect(records).toHaveLength(2);
     expect(records[0]).toMatchObject({ purpose: "search", method: "GET", host: new URL(fake.url).host, outcome: "allowed", status: 200, jobId: "job-42" });
     expect(records[1]).toMatchObject({ purpose: "search", outcome: "allowed", jobId: "job-43" });
-    // The audit log records sizes, not what was asked.
-    expect(JSON.stringify(records)).not.toContain("rust");
+    // The query is recorded exactly as sent (it is the one thing allowed out); nothing else of the request is.
+    expect(records.map((record) => record.query)).toEqual([QUERY, QUERY]);
+    expect(JSON.stringify(records.map(({ query: _query, ...rest }) => rest))).not.toContain("rust");
   });
 
   it("returns an empty list when SearXNG found nothing", async () => {

@@ -48,7 +48,7 @@ export class BraveProvider extends EndpointProvider {
     url.searchParams.set("q", normalizeQuery(query));
     url.searchParams.set("count", String(limit));
     const headers = { accept: "application/json", "x-subscription-token": this.apiKey };
-    const response = await this.endpoint.send(url, { method: "GET", headers }, options);
+    const response = await this.endpoint.send(url, { method: "GET", headers, query: url.searchParams.get("q") ?? "" }, options);
     if (response.status !== 200) throw this.statusError(response);
     const results = parseBraveBody(response.body.toString("utf8"));
     if (!results) throw unreadableError("brave", response, "its JSON search results");

@@ -54,7 +54,7 @@ export class DuckDuckGoProvider extends EndpointProvider {
     } else {
       url.search = form.toString();
     }
-    const response = await this.endpoint.send(url, { method: this.method, headers, body }, options);
+    const response = await this.endpoint.send(url, { method: this.method, headers, body, query: form.get("q") ?? "" }, options);
     // 202 is DuckDuckGo's "you look like a bot" answer: a success status carrying the challenge page.
     if (response.status === 202) throw challenged(response);
     if (response.status === 403 || response.status === 429) {

@@ -11,6 +11,8 @@ export interface EndpointRequest {
   readonly method: "GET" | "POST";
   readonly headers: Record<string, string>;
   readonly body?: string;
+  /** The query as sent; the egress audit log records it (the one thing people write that leaves). */
+  readonly query: string;
 }
 
 /**
@@ -59,6 +61,7 @@ export class SearchEndpoint {
         body: request.body,
         signal: options.signal,
         jobId: options.jobId,
+        query: request.query,
         timeoutMs: this.timeoutMs,
         maxBytes: MAX_RESPONSE_BYTES,
       });

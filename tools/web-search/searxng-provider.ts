@@ -36,7 +36,7 @@ export class SearxngProvider extends EndpointProvider {
     const url = new URL(this.endpoint.url);
     url.searchParams.set("q", normalizeQuery(query));
     url.searchParams.set("format", "json");
-    const response = await this.endpoint.send(url, { method: "GET", headers: { accept: "application/json" } }, options);
+    const response = await this.endpoint.send(url, { method: "GET", headers: { accept: "application/json" }, query: url.searchParams.get("q") ?? "" }, options);
     if (response.status !== 200) throw this.statusError(response);
     const answer = parseSearxngBody(response.body.toString("utf8"));
     if (!answer) {

@@ -80,11 +80,11 @@ export class FakeSearchServer<Mode extends string> {
 
   constructor(private readonly service: FakeService<Mode>) {}
 
-  /** Listens on 127.0.0.1 at a random free port. */
-  async start(): Promise<this> {
+  /** Listens on `host` (default 127.0.0.1; the leak test uses its namespace's address) at a random free port. */
+  async start(host = "127.0.0.1"): Promise<this> {
     await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);
-      this.server.listen(0, "127.0.0.1", () => resolve());
+      this.server.listen(0, host, () => resolve());
     });
     this.port = (this.server.address() as AddressInfo).port;
     return this;

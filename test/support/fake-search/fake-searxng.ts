@@ -58,6 +58,6 @@ function html(query: string): FakeResponse {
 
 export type FakeSearxng = FakeSearchServer<SearxngMode>;
 
-export async function startFakeSearxng(): Promise<FakeSearxng> {
-  return new FakeSearchServer(searxng).start();
+export async function startFakeSearxng(host?: string): Promise<FakeSearxng> {
+  return new FakeSearchServer(searxng).start(host);
 }

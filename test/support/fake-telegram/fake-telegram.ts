@@ -44,6 +44,8 @@ export interface PushMessage {
   readonly threadId?: number;
   readonly document?: { readonly name: string; readonly content: Buffer | string; readonly mimeType?: string; readonly caption?: string; readonly reportedSize?: number };
   readonly replyToBotMessage?: number;
+  /** A reply to an earlier pushed message (e.g. `/review` in reply to a document): Telegram embeds that message. */
+  readonly replyToUserMessage?: number;
 }
 
 interface Waiter {
@@ -71,9 +73,10 @@ export class FakeTelegram {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<void> {
+  /** Listens on `host` (default 127.0.0.1; the leak test uses its namespace's address) at a random free port. */
+  async start(host = "127.0.0.1"): Promise<void> {
     this.server = createServer((req, res) => void this.route(req, res).catch((error: unknown) => this.reply(res, 500, { ok: false, error_code: 500, description: String(error) })));
-    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => this.server!.listen(0, host, resolve));
     this.port = (this.server.address() as AddressInfo).port;
   }
 
@@ -90,6 +93,9 @@ export class FakeTelegram {
   }
 
   /** A user writes to the bot. Returns the message id. */
+  /** Pushed messages as sent to the bot, for replies to them. */
+  private readonly pushedBodies = new Map<number, Record<string, unknown>>();
+
   pushMessage(message: PushMessage): number {
     const messageId = this.nextMessageId++;
     const forum = message.threadId !== undefined;
@@ -105,6 +111,7 @@ export class FakeTelegram {
       const original = this.chats.get(message.chatId)?.get(message.replyToBotMessage);
       body.reply_to_message = { message_id: message.replyToBotMessage, date: body.date, chat, from: FAKE_BOT, text: original?.text ?? "" };
     }
+    if (message.replyToUserMessage !== undefined) body.reply_to_message = this.pushedBodies.get(message.replyToUserMessage);
     if (message.text !== undefined) {
       body.text = message.text;
       const entities = commandEntities(message.text);
@@ -128,6 +135,7 @@ export class FakeTelegram {
       }
     }
     this.store({ messageId, chatId: message.chatId, threadId: message.threadId, text: message.text ?? message.document?.caption ?? "", keyboard: undefined, replyTo: undefined, linkPreviewDisabled: false, fromBot: false });
+    this.pushedBodies.set(messageId, body);
     this.pushUpdate({ message: body });
     return messageId;
   }
