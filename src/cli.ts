@@ -5,6 +5,9 @@ import { loadConfig, type Config } from "./config.js";
 import { dataPaths } from "./data-paths.js";
 import { BurrowError, ConfigError, describeError } from "./errors.js";
 import { createLogger, type Logger } from "./log.js";
+import { fileAuditSink } from "./audit-log.js";
+import { egressEndpoints } from "./egress-endpoints.js";
+import { installSocketGate } from "./socket-gate.js";
 
 /**
  * The `burrow` command: routes subcommands, turns errors into one clear message and an exit code.
@@ -17,6 +20,7 @@ const streams = { out: process.stdout, err: process.stderr };
 function setup(): { config: Config; logger: Logger } {
   const config = loadConfig();
   const logger = createLogger(dataPaths(config.dataDir).logFile, config.logLevel);
+  installEgressPolicy(config);
   // A stray rejection in a handler must not take the daemon (and everyone's queued work) down.
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
   // An exception nobody caught leaves state unknown: record it, say so, and exit. Queued jobs are safe in
@@ -27,6 +31,18 @@ function setup(): { config: Config; logger: Logger } {
     process.exit(1);
   });
   return { config, logger };
+}
+
+/**
+ * Holds every connection this process opens to the egress policy (src/socket-gate.ts), before any command
+ * loads a library that could open one. The configured Redis and the data directory's unix sockets are
+ * destinations for the whole run; the HTTP gate registers the rest while it allows them.
+ */
+function installEgressPolicy(config: Config): void {
+  const paths = dataPaths(config.dataDir);
+  egressEndpoints.allowSocketDir(config.dataDir);
+  if (config.redisUrl) egressEndpoints.allowUrl("redis", new URL(config.redisUrl));
+  installSocketGate({ endpoints: egressEndpoints, audit: fileAuditSink(paths.egressLog, config.auditLogBudgetBytes) });
 }
 
 /** Resolves on the first SIGINT/SIGTERM; a second one exits at once. */
@@ -46,7 +62,9 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-async function startCommand(options: { chat: boolean; role: "all" | "worker" | "bots" }): Promise<number> {
+async function startCommand(options: { chat: boolean; role: "all" | "worker" | "bots"; offline: boolean }): Promise<number> {
+  // --offline is BURROW_OFFLINE=1 for this run (and for a worker or bots process it starts alongside).
+  if (options.offline) process.env.BURROW_OFFLINE = "1";
   const { config, logger } = setup();
   const [{ Daemon }, { runChat }, { describeRedisTarget }] = await Promise.all([
     import("./daemon.js"),
@@ -103,6 +121,22 @@ async function askCommand(words: string[], options: { chat?: string; json: boole
   void untilSignal().then(() => cancel.abort());
   try {
     return await runAsk(client, { question, chatId: options.chat, json: options.json, quiet: options.quiet }, streams, cancel.signal);
+  } finally {
+    await client.close();
+  }
+}
+
+async function reviewCommand(inputs: string[], options: { json: boolean; quiet: boolean }): Promise<number> {
+  const files = inputs.map((input) => ({ name: input, bytes: input === "-" ? readFileSync(0) : readFileSync(input) }));
+  const { config, logger } = setup();
+  const [{ openQueueClient }, { runReview, reviewAttachments }] = await Promise.all([import("./daemon.js"), import("../bots/terminal/review.js")]);
+  // Refused before Redis or the model start: nothing is queued, and the answer is immediate.
+  reviewAttachments(files);
+  const client = await openQueueClient(config, logger);
+  const cancel = new AbortController();
+  void untilSignal().then(() => cancel.abort());
+  try {
+    return await runReview(client, { files, json: options.json, quiet: options.quiet }, streams, cancel.signal);
   } finally {
     await client.close();
   }
@@ -194,6 +228,7 @@ program
       .choices(["all", "worker", "bots"])
       .default("all"),
   )
+  .option("--offline", "offline mode (BURROW_OFFLINE=1): no web search or pages; only the configured chat platforms and Redis are contacted", false)
   .action(action(startCommand));
 
 program
@@ -210,6 +245,14 @@ program
   .option("--json", "print each job event as a JSON line", false)
   .option("-q, --quiet", "no status lines on stderr", false)
   .action(action(askCommand));
+
+program
+  .command("review")
+  .description("queue a code review of files or a diff and print it, e.g. git diff | burrow review - (questions go first)")
+  .argument("<inputs...>", "source files or diffs; - reads stdin")
+  .option("--json", "print the structured review as JSON", false)
+  .option("-q, --quiet", "no status lines on stderr", false)
+  .action(action(reviewCommand));
 
 program
   .command("doctor")
@@ -290,6 +333,50 @@ training
       const { config, logger } = setup();
       const { exportCommand } = await import("../training/export-command.js");
       return exportCommand(config, logger, streams, options);
+    }),
+  );
+
+const privacy = program.command("privacy").description("what left this machine: the egress audit log");
+
+privacy
+  .command("report")
+  .description("every destination contacted (per purpose, with bytes), the search queries sent, and everything refused")
+  .option("--json", "machine-readable output", false)
+  .action(
+    action(async (options: { json: boolean }) => {
+      const config = loadConfig();
+      const [{ readAuditLog }, { formatPrivacyReport, summarizeAuditLog }] = await Promise.all([import("./audit-log.js"), import("./privacy-report.js")]);
+      const logPath = dataPaths(config.dataDir).egressLog;
+      const report = summarizeAuditLog(readAuditLog(logPath));
+      process.stdout.write(options.json ? `${JSON.stringify({ log: logPath, offline: config.offline, ...report }, null, 2)}\n` : `${formatPrivacyReport(report, { logPath })}\n`);
+      return 0;
+    }),
+  );
+
+program
+  .command("eval")
+  .description("measure the agent on the evaluation suites (real model, tools and sandbox) and write a report; Ctrl-C writes a partial one")
+  .option("--suite <names...>", "categories to run: simple-functions, complex-algorithms, debugging, web-assisted, architecture, humaneval, mbpp (default: all loaded)")
+  .option("--task <ids...>", "only these task ids (patterns with * allowed, e.g. 'sf-*')")
+  .option("--limit <n>", "at most n tasks per category", (value: string) => Number(value))
+  .option("--repeat <n>", "run every task n times (tighter intervals)", (value: string) => Number(value), 1)
+  .option("--model <file|name>", "a GGUF file or an installed model's name (default: the configured model)")
+  .option("--adapter <name|none>", "a LoRA adapter added with `burrow adapters add`, or none for the base model (default: the active adapter)")
+  .option("--adapter-scale <x>", "scale of the adapter (default: its chosen scale, or 1)", (value: string) => Number(value))
+  .option("--humaneval <file>", "also run a HumanEval JSONL file (HumanEval.jsonl)")
+  .option("--mbpp <file>", "also run an MBPP JSONL file (mbpp.jsonl)")
+  .option("--suites-dir <dir>", "read the suite YAML files from this folder instead of the shipped ones")
+  .option("--out <dir>", "where the JSON and Markdown reports go (default: <BURROW_DATA_DIR>/eval)")
+  .action(
+    action(async (options: import("../agent/eval/eval-command.js").EvalOptions) => {
+      const { config, logger } = setup();
+      const { evalCommand } = await import("../agent/eval/eval-command.js");
+      const cancel = new AbortController();
+      void untilSignal().then(() => {
+        process.stderr.write("Stopping the current task; writing a partial report…\n");
+        cancel.abort(new Error("stopped by Ctrl-C"));
+      });
+      return evalCommand(config, logger, streams, options, cancel.signal);
     }),
   );
 

@@ -1,0 +1,126 @@
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { gradeSolution } from "../../agent/eval/grade-answer.js";
+import { importHumanEval } from "../../agent/eval/humaneval-import.js";
+import { LocalWeb } from "../../agent/eval/local-web.js";
+import { importMbpp } from "../../agent/eval/mbpp-import.js";
+import { loadSuites } from "../../agent/eval/suite-loader.js";
+import { SUITE_CATEGORIES, type EvalTask } from "../../agent/eval/task-model.js";
+import { Sandbox } from "../../tools/code-exec/index.js";
+
+/**
+ * Harness honesty: for every task of every suite file, the reference solution passes its own grading
+ * and an empty (or the suite's deliberately wrong) answer fails — in the real sandbox — so a score
+ * measures the model, not the suite. Runs over whatever is in agent/eval/suites/ at run time, and over
+ * the small fixture suites the other eval tests use.
+ */
+const root = resolve(import.meta.dirname, "../..");
+const sandbox = new Sandbox();
+const MIN_TASKS_PER_CATEGORY = 20;
+
+/** A few sandbox runs at a time: each is mostly process start-up, so 2 cores keep up with 4. */
+async function eachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<string[]>): Promise<string[]> {
+  const problems: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) problems.push(...(await work(items[next++]!)));
+    }),
+  );
+  return problems;
+}
+
+/** Every way this task's grading could be dishonest, as readable problems (empty = honest). */
+async function problemsOf(task: EvalTask, all: readonly EvalTask[]): Promise<string[]> {
+  const problems: string[] = [];
+  const expect = async (what: string, solution: string, wanted: "pass" | "fail", cites?: readonly string[]) => {
+    const grade = await gradeSolution(task, solution, { sandbox, cites });
+    if (grade.passed !== (wanted === "pass")) problems.push(`${task.id}: ${what} should ${wanted} but ${grade.passed ? "passed" : `failed (${grade.detail})`}`);
+    return grade;
+  };
+  switch (task.kind) {
+    case "code":
+      await expect("the reference", task.reference, "pass");
+      await expect("an empty answer", "", "fail");
+      if (task.wrong !== undefined) await expect("the wrong solution", task.wrong, "fail");
+      break;
+    case "debug": {
+      await expect("the reference", task.reference, "pass");
+      await expect("an empty answer", "", "fail");
+      // The buggy code must fail the very test shown to the model, not only the hidden ones.
+      const run = await sandbox.run({ language: task.language, code: `${task.buggy}\n\n${task.failingTest}` });
+      if (run.exitCode === 0 && !run.timedOut) problems.push(`${task.id}: the buggy code passes its failing_test`);
+      break;
+    }
+    case "web": {
+      await expect("the reference", task.reference, "pass");
+      await expect("an empty answer", "", "fail");
+      await expect("the reference without citing the page", task.reference, "fail", task.pages.filter((page) => page.path !== task.cite).map((page) => page.path));
+      if (task.wrong !== undefined) await expect("the wrong answer", task.wrong, "fail");
+      // The local engine must be able to find the page for a search with the question's words.
+      const web = new LocalWeb();
+      web.setPages(task.pages);
+      if (!web.rank(task.prompt).some((page) => page.path === task.cite)) problems.push(`${task.id}: a search for the question does not find ${task.cite}`);
+      break;
+    }
+    case "design": {
+      const reference = await gradeSolution(task, task.reference, { sandbox });
+      if (reference.successes !== reference.trials) problems.push(`${task.id}: the reference covers only ${reference.successes}/${reference.trials} points (${reference.detail})`);
+      const empty = await gradeSolution(task, "", { sandbox });
+      if (empty.successes !== 0) problems.push(`${task.id}: an empty answer covers ${empty.successes} points`);
+      // Rubric regexes must be specific: another task's reference covers well under half of the points.
+      for (const other of all) {
+        if (other.kind !== "design" || other.id === task.id) continue;
+        const cross = await gradeSolution(task, other.reference, { sandbox });
+        if (cross.successes * 2 >= cross.trials) problems.push(`${task.id}: the reference of ${other.id} covers ${cross.successes}/${cross.trials} points`);
+      }
+      break;
+    }
+  }
+  return problems;
+}
+
+function checkTasks(tasks: readonly EvalTask[]): void {
+  it(`every reference passes and every empty or wrong answer fails (${tasks.length} tasks, real sandbox)`, async () => {
+    expect(await eachConcurrently(tasks, 4, (task) => problemsOf(task, tasks))).toEqual([]);
+  }, 120_000);
+}
+
+describe("the shipped suites (agent/eval/suites/)", () => {
+  const dir = resolve(root, "agent/eval/suites");
+  let tasks: EvalTask[] = [];
+  let loadError: unknown;
+  try {
+    tasks = loadSuites(dir).flatMap((suite) => suite.tasks);
+  } catch (error) {
+    loadError = error;
+  }
+
+  it(`has every category, each with at least ${MIN_TASKS_PER_CATEGORY} tasks`, () => {
+    expect(loadError).toBeUndefined();
+    const counts = Object.fromEntries(SUITE_CATEGORIES.map((category) => [category, tasks.filter((task) => task.category === category).length]));
+    expect(Object.entries(counts).filter(([, count]) => count < MIN_TASKS_PER_CATEGORY)).toEqual([]);
+  });
+
+  checkTasks(tasks);
+});
+
+describe("the fixture suites (test/fixtures/eval/) and imported benchmark files", () => {
+  const dir = resolve(root, "test/fixtures/eval");
+  const tasks = [...loadSuites(dir).flatMap((suite) => suite.tasks), ...importHumanEval(resolve(dir, "humaneval.jsonl")), ...importMbpp(resolve(dir, "mbpp.jsonl"))];
+
+  it("cover every category and both importers", () => {
+    expect(new Set(tasks.map((task) => task.category))).toEqual(new Set([...SUITE_CATEGORIES, "humaneval", "mbpp"]));
+  });
+
+  checkTasks(tasks);
+
+  it("a HumanEval completion that is only the function body is run after the prompt", async () => {
+    const task = tasks.find((candidate) => candidate.id === "humaneval-0")!;
+    expect(task.kind).toBe("code");
+    if (task.kind !== "code") return;
+    expect((await gradeSolution(task, "    return a + b\n", { sandbox })).passed).toBe(true);
+    expect((await gradeSolution(task, "def add(a, b):\n    return a + b\n", { sandbox })).passed).toBe(true);
+    expect((await gradeSolution(task, "    return a - b\n", { sandbox })).passed).toBe(false);
+  });
+});
