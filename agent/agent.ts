@@ -1,5 +1,6 @@
 import { pushable, type Pushable } from "it-pushable";
 import type { ChatSessionModelFunctions } from "node-llama-cpp";
+import type { Config } from "../src/config.js";
 import { conversationKey, type Agent, type AgentContext, type AgentEvent, type ChatRequest } from "../src/contracts.js";
 import { GenerationAbortedError, type EngineChat, type GenerateResult, type ModelEngine, type PrefixInfo, type PromptOptions } from "../models/engine.js";
 import { buildAgentFunctions, type JobToolState } from "./agent-functions.js";
@@ -22,6 +23,19 @@ export interface AgentOptions {
   /** Rounds of "run the code, feed the error back"; the code is still run once with 0. */
   readonly fixRounds: number;
   readonly pageTokens: number;
+}
+
+/** The agent's budgets and sampling as the settings give them: the daemon and `burrow eval` run the same agent. */
+export function agentSettings(config: Config): Omit<AgentOptions, "engine" | "tools"> {
+  return {
+    maxTokens: config.maxTokens,
+    temperature: config.temperature,
+    maxToolSteps: config.agent.maxToolSteps,
+    timeoutMs: config.agent.jobTimeoutSeconds * 1000,
+    thoughtTokens: config.agent.thoughtTokens,
+    fixRounds: config.agent.fixRounds,
+    pageTokens: config.agent.pageTokens,
+  };
 }
 
 /** Fewer tokens than this left: no point asking the model for a fix. */

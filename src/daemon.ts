@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
-import { createAgent } from "../agent/agent.js";
+import { agentSettings, createAgent } from "../agent/agent.js";
 import { openAgentTools, type AgentToolSet } from "../agent/tool-setup.js";
 import { createReviewAgent, REVIEW_INPUT_LOOKUP } from "../agent/review/review-agent.js";
 import { routeByKind } from "../agent/route-by-kind.js";
@@ -175,17 +175,7 @@ export class Daemon {
       await this.engine.start();
     }
     this.toolSet = await openAgentTools(config, this.gate, logger);
-    const agent = createAgent({
-      engine: this.engine,
-      tools: this.toolSet.tools,
-      maxTokens: config.maxTokens,
-      temperature: config.temperature,
-      maxToolSteps: config.agent.maxToolSteps,
-      timeoutMs: config.agent.jobTimeoutSeconds * 1000,
-      thoughtTokens: config.agent.thoughtTokens,
-      fixRounds: config.agent.fixRounds,
-      pageTokens: config.agent.pageTokens,
-    });
+    const agent = createAgent({ engine: this.engine, tools: this.toolSet.tools, ...agentSettings(config) });
     // The prompt prefix (system prompt + tool definitions) is read once and its state kept on disk, so
     // neither the first job nor any job after a restart pays for it again.
     await agent.warmUp();

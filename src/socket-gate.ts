@@ -158,34 +158,26 @@ export function installSocketGate(options: SocketGateOptions): () => void {
   // A lookup is itself a message to a DNS server that names the host: only names of allowed destinations.
   const allowedName = (hostname: unknown): boolean =>
     typeof hostname !== "string" || net.isIP(hostname) !== 0 || hostname === "localhost" || endpoints.knowsHost(hostname);
-  const gateCallbackApi = (target: Record<string, unknown>, name: string): void => {
+  /** Wraps one dns function; `style` says how it reports an error (callback last, or a rejected promise). */
+  const gateLookup = (target: Record<string, unknown>, name: string, style: "callback" | "promise"): void => {
     const original = target[name];
     if (typeof original !== "function") return;
     target[name] = function (this: unknown, hostname: unknown, ...rest: unknown[]): unknown {
       if (allowedName(hostname)) return (original as (...a: unknown[]) => unknown).apply(this, [hostname, ...rest]);
       refuse("dns", name, String(hostname), undefined, "not the name of an allowed destination");
-      const callback = rest.at(-1);
       const error = Object.assign(new SocketRefusedError(`${String(hostname)} (DNS ${name})`, name), { hostname });
+      if (style === "promise") return Promise.reject(error);
+      const callback = rest.at(-1);
       if (typeof callback === "function") process.nextTick(() => (callback as (e: Error) => void)(error));
       return undefined;
     };
     restores.push(() => void (target[name] = original));
   };
-  const gatePromiseApi = (target: Record<string, unknown>, name: string): void => {
-    const original = target[name];
-    if (typeof original !== "function") return;
-    target[name] = function (this: unknown, hostname: unknown, ...rest: unknown[]): unknown {
-      if (allowedName(hostname)) return (original as (...a: unknown[]) => unknown).apply(this, [hostname, ...rest]);
-      refuse("dns", name, String(hostname), undefined, "not the name of an allowed destination");
-      return Promise.reject(Object.assign(new SocketRefusedError(`${String(hostname)} (DNS ${name})`, name), { hostname }));
-    };
-    restores.push(() => void (target[name] = original));
-  };
   for (const name of DNS_FUNCTIONS) {
-    gateCallbackApi(dns as unknown as Record<string, unknown>, name);
-    gateCallbackApi(dns.Resolver.prototype as unknown as Record<string, unknown>, name);
-    gatePromiseApi(dns.promises as unknown as Record<string, unknown>, name);
-    gatePromiseApi(dns.promises.Resolver.prototype as unknown as Record<string, unknown>, name);
+    gateLookup(dns as unknown as Record<string, unknown>, name, "callback");
+    gateLookup(dns.Resolver.prototype as unknown as Record<string, unknown>, name, "callback");
+    gateLookup(dns.promises as unknown as Record<string, unknown>, name, "promise");
+    gateLookup(dns.promises.Resolver.prototype as unknown as Record<string, unknown>, name, "promise");
   }
   // ES module imports of node:dns (`import { lookup } from "node:dns"`) see the wrapped functions too.
   syncBuiltinESMExports();

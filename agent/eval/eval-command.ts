@@ -7,7 +7,7 @@ import { EgressGate } from "../../src/egress.js";
 import { BurrowError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
 import { ModelEngine } from "../../models/engine.js";
-import { createAgent } from "../agent.js";
+import { agentSettings, createAgent } from "../agent.js";
 import { buildReport, type EvalReportHeader } from "./eval-report.js";
 import { resolveEvalSetup } from "./eval-setup.js";
 import { openEvalTools } from "./eval-tools.js";
@@ -99,17 +99,7 @@ export async function evalCommand(config: Config, logger: Logger, streams: EvalS
     const label = `${setup.model.name ?? setup.model.path}${setup.adapter ? ` + adapter ${setup.adapter.name ?? setup.adapter.path} (scale ${setup.adapter.scale})` : ""}`;
     say(`burrow eval: ${tasks.length} tasks${options.repeat > 1 ? ` × ${options.repeat}` : ""} on ${label}. Loading the model…`);
     const info = await engine.start();
-    const agent = createAgent({
-      engine,
-      tools: toolSet.tools,
-      maxTokens: config.maxTokens,
-      temperature: config.temperature,
-      maxToolSteps: config.agent.maxToolSteps,
-      timeoutMs: config.agent.jobTimeoutSeconds * 1000,
-      thoughtTokens: config.agent.thoughtTokens,
-      fixRounds: config.agent.fixRounds,
-      pageTokens: config.agent.pageTokens,
-    });
+    const agent = createAgent({ engine, tools: toolSet.tools, ...agentSettings(config) });
     say("Ctrl-C stops and writes a partial report.");
 
     const startedAt = new Date().toISOString();

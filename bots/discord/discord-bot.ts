@@ -116,6 +116,10 @@ const MAX_RATEABLE = 2000;
 
 const HELP = "Mention me with a question (or use /ask) and I answer in a thread; write in that thread to continue. /new forgets a thread's or DM's history, /cancel or ❌ on my message stops an answer, /status shows the queue, /privacy (admins) what left this machine.";
 
+/** A message that starts with /review (sent as text, e.g. with several files attached). */
+const REVIEW_PREFIX = /^\/review\b\s*/i;
+const REVIEW_HELP = "To get a code review, attach the files (or a diff) to a message that starts with /review, or put the code after /review in a ``` block; the /review command takes one file.";
+
 class DiscordFrontEnd implements DiscordBot {
   private readonly logger: Logger;
   private readonly access: AccessPolicy;
@@ -262,14 +266,22 @@ class DiscordFrontEnd implements DiscordBot {
       if (refusal.reply) await this.say(message.channel as SendableChannels, refusal.reply);
       return;
     }
-    const text = this.withoutMention(message.content);
+    const content = this.withoutMention(message.content);
+    // "/review …" typed as a message (in a DM, a Burrow thread or with a mention) is a review: unlike the
+    // slash command it can carry several files, or the code itself in the message.
+    const review = REVIEW_PREFIX.exec(content);
+    const text = review ? content.slice(review[0].length).trim() : content;
     const files = [...message.attachments.values()];
     if (text === "" && files.length === 0) {
-      await this.say(place.channel, HELP);
+      await this.say(place.channel, review ? REVIEW_HELP : HELP);
       return;
     }
     const attachments = await this.attachmentsOf(files, place.channel);
     if (!attachments) return;
+    if (review) {
+      await this.ask(place, message, sender, text || `Please review the attached ${files.length === 1 ? "file" : "files"}.`, attachments, "review");
+      return;
+    }
     await this.ask(place, message, sender, text || `Please read the attached ${files.length === 1 ? "file" : "files"}.`, attachments, "chat");
   }
 

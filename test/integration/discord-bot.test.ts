@@ -424,6 +424,31 @@ describe("Discord bot (real discord.js against a fake Discord)", () => {
     expect((status.body as { data: { content: string } }).data.content).toMatch(/^Burrow is (idle|answering a request); \d+ requests? waiting\.\nModel: scripted\.gguf\nUp for 42 s\.$/);
   });
 
+  it("a message starting with /review in a Burrow thread queues a review of all its files there; /review alone says how", async () => {
+    const question = fake.post(general, alice, "let us look at my code", { mentionBot: true });
+    const thread = await threadOf(question.id);
+    await waitForBotMessage(thread.id, (c) => c === SENTENCE_DEFAULT, "the first answer in the thread");
+    const files = [fake.addAttachment("calc.py", "def half(x):\n    return x / 0\n", "text/x-python"), fake.addAttachment("slug.js", "export const slug = (s) => s.trim();\n", "text/javascript")];
+    fake.post(thread.id, alice, "/review look at the edge cases", { attachments: files });
+    const inThread = () => seen.find((r) => r.kind === "review" && r.threadId === thread.id);
+    await fake.waitFor(inThread, 10_000, "the review job");
+    expect(inThread()).toMatchObject({
+      kind: "review",
+      chatId: general,
+      threadId: thread.id,
+      text: "look at the edge cases",
+      attachments: [
+        { name: "calc.py", text: "def half(x):\n    return x / 0\n" },
+        { name: "slug.js", text: "export const slug = (s) => s.trim();\n" },
+      ],
+    });
+
+    const before = await jobCount();
+    fake.post(thread.id, alice, "/review");
+    await waitForBotMessage(thread.id, (c) => c.startsWith("To get a code review, attach the files"), "the /review usage reply");
+    expect(await jobCount()).toBe(before);
+  });
+
   it("/privacy shows an admin, privately, what left the machine (a search query too); an allowed non-admin is refused", async () => {
     audit.push({ at: new Date().toISOString(), purpose: "search", method: "GET", host: "search.example", query: "@everyone ```breakout", outcome: "allowed", status: 200, bytesOut: 80, bytesIn: 900 });
     const callbackWith = (pattern: RegExp) => () => fake.requests.find((r) => r.path.endsWith("/callback") && pattern.test((r.body as { data?: { content?: string } }).data?.content ?? ""));
