@@ -44,7 +44,8 @@ const DEFAULT_PORT_FOR_HTTP = 443;
 
 /** host:port for a record; HTTP records carry url.host, which omits a default port. */
 function destinationOf(record: EgressRecord): string {
-  if (record.host.startsWith("unix:")) return record.host;
+  // A lookup has no port; unix sockets are paths.
+  if (record.host.startsWith("unix:") || record.layer === "dns") return record.host;
   const match = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(record.host);
   if (match) return `${match[1]}:${match[2]}`;
   const host = record.host.includes(":") && !record.host.startsWith("[") ? `[${record.host}]` : record.host;

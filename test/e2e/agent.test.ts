@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobEventSchema, type JobEvent } from "../../src/contracts.js";
@@ -89,5 +89,19 @@ describe("burrow ask with the agent's tools", () => {
     expect(failed.exitCode).toBe(0);
     expect(failed.stdout).toMatch(new RegExp(`^${ANSWER.replace(/[[\].]/g, "\\$&")}\n\n⚠️ Web search failed: SearXNG at \\S+ refused the JSON API \\(HTTP 403\\)`));
     expect(failed.stdout).toContain("Enable `json` under `search.formats`");
+  });
+
+  it("offline (BURROW_OFFLINE=1) sends not even the query: the answer says search is unavailable", async () => {
+    searxng.setMode("ok");
+    searxng.clearRequests();
+    const env = settings({ BURROW_OFFLINE: "1" });
+    const result = await runCli(["ask", "What is Tokio?"], env);
+    expect(result.exitCode).toBe(0);
+    // The model still called web_search; the agent answered it with the offline reason instead of contacting anyone.
+    expect(result.stderr).toContain("web_search: Search unavailable: Burrow is offline");
+    expect(result.stdout).toBe(`${ANSWER}\n\n⚠️ Web search is unavailable: Burrow is in offline mode (BURROW_OFFLINE=1 or \`burrow start --offline\`), so nothing is sent.`);
+    expect(searxng.requests).toEqual([]);
+    // Nothing left the machine, so nothing was written to the audit log.
+    expect(existsSync(join(env.BURROW_DATA_DIR!, "logs", "egress.log")) ? readFileSync(join(env.BURROW_DATA_DIR!, "logs", "egress.log"), "utf8") : "").toBe("");
   });
 });
