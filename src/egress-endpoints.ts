@@ -1,7 +1,8 @@
 /**
  * The destinations the egress policy allows right now, at the level a socket sees them: host and port
  * (plus unix-socket directories). The HTTP gate (src/egress.ts) registers what it allows here — an
- * origin for as long as it is granted, a single request's host for as long as that request runs — and
+ * origin for as long as it is granted, a single request's host for as long as that request (and the work
+ * before it, such as the page reader resolving the host to check its addresses) runs — and
  * the daemon adds the configured Redis. The socket gate (src/socket-gate.ts) consults it for every
  * connection a library opens, so one policy decides both layers.
  *

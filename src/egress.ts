@@ -172,6 +172,17 @@ export class EgressGate {
     return reasons[0] ?? `nothing is allowed for ${purpose} right now`;
   }
 
+  /**
+   * Lets the socket gate pass `url`'s host and port for `purpose` — its DNS lookups included — until the
+   * returned function is called, when a rule allows `url` now (else nothing is registered, and a request
+   * is refused as usual). For work a request needs before it is sent: the page reader resolves a host to
+   * check its addresses, and the socket gate refuses lookups of names that are no allowed destination.
+   */
+  allowEndpoint(purpose: EgressPurpose, url: URL): () => void {
+    if (this.check(purpose, url) !== undefined) return () => {};
+    return this.endpoints.allowUrl(purpose, url);
+  }
+
   /** Records a request made by a library the gate cannot wrap (e.g. the model downloader). */
   record(purpose: AuditPurpose, url: URL, details: Partial<Omit<EgressRecord, "at" | "purpose" | "host">> = {}): void {
     this.audit({ at: new Date().toISOString(), purpose, method: "GET", host: url.host, port: endpointOf(url).port, outcome: "allowed", bytesOut: 0, bytesIn: 0, ...details });

@@ -7,15 +7,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI_PATH, cliEnv, watchOutput } from "../support/cli.js";
 import { writeToolCallerModel } from "../support/models/index.js";
 import { connectionsByDestination, findLeaks, PacketCapture, type LeakPolicy, type SentPacket } from "../support/netns/capture.js";
+import { PAGE_MARKER, type PageRequest } from "../support/netns/fake-page-server.js";
 import { canUseNetns, createNamespacePair, type NamespacePair } from "../support/netns/namespaces.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 /**
  * The privacy promise, checked on the wire. The daemon runs in its own network namespace whose only link
- * leads to a second namespace holding the fakes (SearXNG, the Telegram Bot API, a DNS server); its default
- * route goes there too, so a connection to ANY address shows in the packet capture on the daemon's
- * interface — and goes nowhere, since the fakes' namespace does not forward. A full conversation runs
- * through the real Telegram bot and `burrow ask`: a chat with a web search, a code run (the answer's code
+ * leads to a second namespace holding the fakes (SearXNG, the Telegram Bot API, a DNS server, and a web
+ * page on a public-looking address, since the page reader contacts no private ones); its default route
+ * goes there too, so a connection to ANY address shows in the packet capture on the daemon's interface —
+ * and goes nowhere, since the fakes' namespace does not forward. A full conversation runs through the real
+ * Telegram bot and `burrow ask`: a chat with a web search, a page read (the agent's read_page fetches a page
+ * from the search results through the real page reader and egress gates), a code run (the answer's code
  * is run in the sandbox), and a /review of an attached file. A unique canary is in the messages and the
  * file. The capture must show: connections only to the fakes, DNS queries only for their names, and the
  * canary in no packet. The same run proves Burrow answers with no internet at all. Then a daemon with a
@@ -55,6 +58,10 @@ function rpc<T>(command: Record<string, unknown>): Promise<T> {
 
 const searchHost = "search.burrow.test";
 const telegramHost = "telegram.burrow.test";
+const pageHost = "pages.burrow.test";
+const PAGE_PATH = "/privacy-notes";
+/** The first search result; the scripted model reads it after searching (the page's marker word ends its calls). */
+const PAGE_URL = `http://${pageHost}${PAGE_PATH}`;
 
 function settings(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
   return cliEnv({
@@ -74,8 +81,8 @@ function settings(dataDir: string, extra: Record<string, string> = {}): Record<s
 function policy(): LeakPolicy {
   const fake = pair.fakesAddress;
   return {
-    destinations: new Set([`${fake}:53`, `${fake}:${ready.searxngPort}`, `${fake}:${ready.telegramPort}`]),
-    names: new Set([searchHost, telegramHost]),
+    destinations: new Set([`${fake}:53`, `${fake}:${ready.searxngPort}`, `${fake}:${ready.telegramPort}`, `${pair.pageAddress}:80`]),
+    names: new Set([searchHost, telegramHost, pageHost]),
     // Only the search query may carry what the user wrote (here the scripted query holds no canary).
     canaryAllowedTo: new Set([`${fake}:${ready.searxngPort}`]),
     canary,
@@ -124,10 +131,18 @@ async function waitForBotMessages(chatId: number, matching: string, count: numbe
 
 describe.skipIf(!support.ok)("privacy leak test in network namespaces", () => {
   beforeAll(async () => {
-    model = (await writeToolCallerModel(join(tmp.path, "tool-caller.gguf"), { call: { name: "web_search", arguments: { query: QUERY } }, answer: ANSWER })).path;
+    // Searches, then reads the page from the results, then answers.
+    model = (
+      await writeToolCallerModel(join(tmp.path, "tool-caller.gguf"), {
+        call: { name: "web_search", arguments: { query: QUERY } },
+        then: { call: { name: "read_page", arguments: { url: PAGE_URL } }, marker: PAGE_MARKER },
+        answer: ANSWER,
+      })
+    ).path;
     pair = createNamespacePair();
-    const records = { [searchHost]: pair.fakesAddress, [telegramHost]: pair.fakesAddress, "*.leak.burrow.test": OUTSIDE };
-    fakes = spawn("ip", ["netns", "exec", pair.fakes, process.execPath, "--import", "tsx", "test/support/netns/fakes-main.ts", pair.fakesAddress, JSON.stringify(records)], {
+    const records = { [searchHost]: pair.fakesAddress, [telegramHost]: pair.fakesAddress, [pageHost]: pair.pageAddress, "*.leak.burrow.test": OUTSIDE };
+    const args = ["test/support/netns/fakes-main.ts", pair.fakesAddress, JSON.stringify(records), pair.pageAddress, PAGE_URL];
+    fakes = spawn("ip", ["netns", "exec", pair.fakes, process.execPath, "--import", "tsx", ...args], {
       cwd: ROOT,
       stdio: ["pipe", "pipe", "inherit"],
     });
@@ -152,7 +167,7 @@ describe.skipIf(!support.ok)("privacy leak test in network namespaces", () => {
 
   let normal: SentPacket[] = [];
 
-  it("a whole conversation (Telegram chat with search and code run, /review of a file, burrow ask) sends nothing but the query", async () => {
+  it("a whole conversation (Telegram chat with search, page read and code run, /review of a file, burrow ask) sends nothing but the query", async () => {
     const capture = new PacketCapture(pair.daemon, pair.daemonIf, join(tmp.path, "normal.pcap"));
     await capture.start();
     const dataDir = join(tmp.path, "data-normal");
@@ -168,24 +183,34 @@ describe.skipIf(!support.ok)("privacy leak test in network namespaces", () => {
       await waitForBotMessages(USER, "**Code review** (python)", 1);
       const ask = await inDaemonNs(["ask", "--chat", "leak-test", `Tell me about ${canary}`], env);
       expect(ask.stderr).toContain(`Searching SearXNG for "${QUERY}"`);
+      expect(ask.stderr).toContain(`Reading ${pageHost}${PAGE_PATH}`);
+      expect(ask.stderr).not.toContain("Could not read the page");
+      // The answer itself shows the page's text reached the model: the scripted model answers only once the page's marker is in its context.
       expect(ask.stdout).toContain("print(6 * 7)");
       expect(ask.code).toBe(0);
     } finally {
       await daemon.stop();
       await capture.stop();
     }
-    // The fakes got what the conversation needs: the query of each chat job (the chat and the ask; a review does not search), the Telegram calls.
-    const state = await rpc<{ dnsQueries: string[]; searches: Record<string, string>[]; telegramMethods: string[] }>({ cmd: "state" });
+    // The fakes got what the conversation needs: the query of each chat job (the chat and the ask; a review does not search), the Telegram calls,
+    // and one plain GET of the page per chat job, naming nothing but the page (the canary is in no path or header).
+    const state = await rpc<{ dnsQueries: string[]; searches: Record<string, string>[]; telegramMethods: string[]; pageRequests: PageRequest[] }>({ cmd: "state" });
     expect(state.searches.map((q) => q.q)).toEqual([QUERY, QUERY]);
     expect(state.telegramMethods).toEqual(expect.arrayContaining(["getUpdates", "sendMessage", "getFile"]));
+    process.stderr.write(`leak test, page requests: ${JSON.stringify(state.pageRequests)}\n`);
+    expect(state.pageRequests.map((r) => `${r.method} ${r.url} ${r.headers["host"]}`)).toEqual([`GET ${PAGE_PATH} ${pageHost}`, `GET ${PAGE_PATH} ${pageHost}`]);
+    for (const r of state.pageRequests) expect(Object.keys(r.headers).sort()).toEqual(["accept", "accept-encoding", "connection", "host", "user-agent"]);
+    expect(JSON.stringify(state.pageRequests)).not.toContain(canary);
 
     normal = capture.sentBy(pair.daemonAddress);
     const connections = connectionsByDestination(normal);
     process.stderr.write(`leak test, normal run: ${normal.length} packets sent, TCP connections ${JSON.stringify(connections)}, DNS queries ${JSON.stringify([...new Set(normal.flatMap((p) => p.dnsName ?? []))])}\n`);
     expect(findLeaks(normal, policy())).toEqual([]);
-    expect(Object.keys(connections).sort()).toEqual([`${pair.fakesAddress}:${ready.searxngPort}`, `${pair.fakesAddress}:${ready.telegramPort}`].sort());
+    expect(Object.keys(connections).sort()).toEqual([`${pair.fakesAddress}:${ready.searxngPort}`, `${pair.fakesAddress}:${ready.telegramPort}`, `${pair.pageAddress}:80`].sort());
     // The messages did reach the daemon (the canary is in what Telegram sent it), so its absence outbound means something.
     expect(normal.some((packet) => packet.payload.includes(`q=${QUERY.replace(" ", "+")}`))).toBe(true);
+    // The page read is on the wire too, to the page's address.
+    expect(normal.some((packet) => packet.destination === pair.pageAddress && packet.payload.includes(`GET ${PAGE_PATH} HTTP/1.1`))).toBe(true);
 
     // `burrow privacy report` lists exactly these destinations, the queries, and nothing refused.
     const report = await inDaemonNs(["privacy", "report", "--json"], env);
@@ -193,15 +218,17 @@ describe.skipIf(!support.ok)("privacy leak test in network namespaces", () => {
     const parsed = JSON.parse(report.stdout) as { destinations: { purpose: string; destination: string }[]; queries: { query: string }[]; refused: unknown[] };
     expect(parsed.destinations.map((d) => `${d.purpose} ${d.destination}`)).toEqual([
       `chat-platform ${telegramHost}:${ready.telegramPort}`,
+      `page ${pageHost}:80`,
       `search ${searchHost}:${ready.searxngPort}`,
     ]);
     expect(parsed.queries.map((q) => q.query)).toEqual([QUERY, QUERY]);
     expect(parsed.refused).toEqual([]);
     expect(report.stdout).not.toContain(canary);
-    // The text a person reads says the same: both destinations, the query, nothing refused.
+    // The text a person reads says the same: the three destinations, the query, nothing refused.
     const text = await inDaemonNs(["privacy", "report"], env);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`search         ${searchHost}:${ready.searxngPort}`);
+    expect(text.stdout).toContain(`page           ${pageHost}:80`);
     expect(text.stdout).toContain(`chat-platform  ${telegramHost}:${ready.telegramPort}`);
     expect(text.stdout).toContain(`"${QUERY}" → ${searchHost}:${ready.searxngPort}`);
     expect(text.stdout).toContain("Nothing was refused.");

@@ -11,6 +11,7 @@ import { Sandbox } from "../../tools/code-exec/index.js";
 import { PageReader } from "../../tools/web-page/index.js";
 import { SearxngProvider } from "../../tools/web-search/index.js";
 import { startFakeSearxng, type FakeSearxng } from "../support/fake-search/index.js";
+import { articlePage, fakeDns, loopbackTestPolicy, serve, startFakeWeb } from "../support/fake-web/index.js";
 import { writeToolCallerModel, type ToolCallerModelOptions } from "../support/models/index.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
@@ -122,6 +123,36 @@ describe("agent with the page reader", () => {
     expect(tools[1]).toMatch(/^read_page: Could not read the page: .*search results/);
     expect(done(events).answer).toBe("I cannot read that.");
     expect(audit).toMatchObject([{ purpose: "page", outcome: "refused", host: "collector.example" }]);
+  });
+
+  it("searches, reads a page from the results, then answers once the page is in its context", async () => {
+    const web = await startFakeWeb();
+    const marker = "PAGEMARKERZQ";
+    web.route("/notes", serve(articlePage({ title: "Burrow notes", paragraphs: [`Burrow keeps your words on your machine. The word ${marker} marks this page.`, "Only the query leaves it."] })));
+    const pageUrl = `http://news.example:${web.port}/notes`;
+    const withPage = await startFakeSearxng(undefined, { extraResults: [{ url: pageUrl, title: "Burrow notes", content: "What Burrow keeps." }] });
+    const gate = new EgressGate((record) => audit.push(record));
+    const search = new SearxngProvider({ gate, baseUrl: withPage.url });
+    try {
+      await search.start();
+      const dns = fakeDns({ "news.example": "127.0.0.1" });
+      const { agent } = await agentWith(
+        { call: { name: "web_search", arguments: { query: "burrow notes" } }, then: { call: { name: "read_page", arguments: { url: pageUrl } }, marker }, answer: "Burrow keeps your words [1]." },
+        {},
+        { search: { label: "SearXNG", search: (q, o) => search.search(q, o) }, pages: new PageReader({ gate, lookup: dns.lookup, addressPolicy: loopbackTestPolicy }) },
+      );
+      audit.length = 0;
+      const events = await collect(agent(request("What does Burrow keep?"), ctx()));
+      expect(summaries(events)).toEqual(['web_search: Searching SearXNG for "burrow notes"', `read_page: Reading news.example:${web.port}/notes`]);
+      expect(done(events).answer).toBe(`Burrow keeps your words [1].\n\nSources:\n[1] Burrow notes — ${pageUrl}`);
+      expect(withPage.requests.map((r) => r.query)).toEqual([{ q: "burrow notes", format: "json" }]);
+      expect(web.requests).toMatchObject([{ method: "GET", path: "/notes", host: `news.example:${web.port}` }]);
+      expect(audit.map((r) => `${r.purpose} ${r.outcome} ${r.host}`)).toEqual([`search allowed ${new URL(withPage.url).host}`, `page allowed news.example:${web.port}`]);
+    } finally {
+      await search.stop();
+      await withPage.close();
+      await web.close();
+    }
   });
 });
 

@@ -274,6 +274,62 @@ describe("tool-caller model that calls forever (calls: Infinity)", () => {
   });
 });
 
+describe("tool-caller model with two scripted calls (then)", () => {
+  const search = { name: "web_search", arguments: { query: "burrow notes" } } as const;
+  const url = "http://pages.example/notes";
+  const marker = "PAGEMARKERZQ";
+  const answer = "I read the notes.";
+
+  /** Burrow's functions, with read_page returning `page` (and calling `onRead` after recording the call). */
+  function withPage(calls: Call[], page: string, onRead: () => void = () => {}): ChatSessionModelFunctions {
+    const functions = burrowFunctions(calls);
+    return {
+      ...functions,
+      read_page: defineChatSessionFunction({
+        description: functions.read_page.description,
+        params: functions.read_page.params,
+        handler(params) {
+          calls.push(["read_page", params]);
+          onRead();
+          return page;
+        },
+      }),
+    };
+  }
+
+  it("searches, then reads the scripted page, then answers once the page's marker is in its context", async () => {
+    const model = await loadToolCaller({ call: search, then: { call: { name: "read_page", arguments: { url } }, marker }, answer });
+    for (const sampling of [{}, { ...SAMPLING, seed: 1 }, { ...SAMPLING, seed: 42 }]) {
+      const session = await newSession(model);
+      const calls: Call[] = [];
+      const result = await session.promptWithMeta("What do the burrow notes say?", { functions: withPage(calls, `Notes.\n\nThe word ${marker} is here.`), ...sampling });
+      expect(calls, JSON.stringify(sampling)).toEqual([
+        ["web_search", { query: "burrow notes" }],
+        ["read_page", { url }],
+      ]);
+      expect(result.responseText).toBe(answer);
+      expect(result.stopReason).toBe("eogToken");
+    }
+  });
+
+  it("reads again while no result holds the marker: the marker, not a second result, ends the calls", async () => {
+    const model = await loadToolCaller({ call: search, then: { call: { name: "read_page", arguments: { url } }, marker }, answer });
+    const session = await newSession(model);
+    const calls: Call[] = [];
+    const stop = new AbortController();
+    const functions = withPage(calls, "A page without the word.", () => {
+      if (calls.length === 4) stop.abort(new Error("enough reads"));
+    });
+    const prompt = session.promptWithMeta("What do the burrow notes say?", {
+      functions,
+      signal: stop.signal,
+      stopOnAbortSignal: true,
+    });
+    await expect(prompt).rejects.toThrow("enough reads");
+    expect(calls).toEqual([["web_search", { query: "burrow notes" }], ...Array.from({ length: 3 }, () => ["read_page", { url }])]);
+  });
+});
+
 describe("tool-caller model options", () => {
   it("keeps the zero-option behaviour: one grammar-chosen call, then TOOL_CALLER_ANSWER", async () => {
     const session = await newSession(await loadToolCaller());
@@ -295,5 +351,11 @@ describe("tool-caller model options", () => {
     await expect(writeToolCallerModel(join(dir, "bad.gguf"), { calls: 2 })).rejects.toThrow(/calls must be 1 or Infinity/);
     await expect(writeToolCallerModel(join(dir, "bad.gguf"), { answer: "" })).rejects.toThrow(/answer/);
     await expect(writeToolCallerModel(join(dir, "bad.gguf"), { call: { name: "two words", arguments: {} } })).rejects.toThrow(/function name/);
+    const read = { name: "read_page", arguments: { url: "http://a.example/" } };
+    await expect(writeToolCallerModel(join(dir, "bad.gguf"), { then: { call: read, marker: "M" } })).rejects.toThrow(/first call/);
+    const search = { name: "web_search", arguments: { query: "q" } };
+    await expect(writeToolCallerModel(join(dir, "bad.gguf"), { call: search, then: { call: { ...search, arguments: { query: "r" } }, marker: "M" } })).rejects.toThrow(/different functions/);
+    await expect(writeToolCallerModel(join(dir, "bad.gguf"), { call: read, then: { call: { name: "open", arguments: { url: "x" } }, marker: "M" } })).rejects.toThrow(/start differently/);
+    await expect(writeToolCallerModel(join(dir, "bad.gguf"), { call: search, then: { call: read, marker: "M" }, calls: Infinity })).rejects.toThrow(/Infinity/);
   });
 });

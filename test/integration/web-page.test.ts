@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { LookupFunction } from "node:net";
+import { EgressEndpoints } from "../../src/egress-endpoints.js";
 import { EgressGate, type EgressRecord } from "../../src/egress.js";
 import { AddressGuard, BlockedAddressError } from "../../tools/web-page/address-guard.js";
 import { PageReadError, PageReader, TRUNCATION_MARKER, type PageReaderOptions, type PageReadFailure } from "../../tools/web-page/index.js";
@@ -324,6 +326,27 @@ describe("redirects", () => {
     expect(error.url).toBe(new URL(target()).href);
     expect(trap.connections + trap6.connections).toBe(0);
     expect(audit.map((record) => record.outcome)).toEqual(["allowed", "refused"]);
+  });
+
+  it("registers each hop's host with the socket gate's registry while it resolves it, and only for that hop", async () => {
+    // The socket gate refuses DNS lookups of names that are no allowed destination: the address check's
+    // lookup must find the hop's host registered, or no page could be read by name in the daemon.
+    const endpoints = new EgressEndpoints();
+    const gate = new EgressGate(() => {}, { endpoints });
+    const dns = fakeDns({ "news.example": "127.0.0.1", "other.example": "127.0.0.1" });
+    const seen: string[] = [];
+    const lookup: LookupFunction = (hostname, options, callback) => {
+      seen.push(`${hostname} ${endpoints.purposesOf(hostname, web.port).join(",") || "unregistered"}`);
+      dns.lookup(hostname, options, callback);
+    };
+    const reader = new PageReader({ gate, lookup, addressPolicy: loopbackTestPolicy });
+    web.route("/start", redirect(at("other.example", "/final")));
+    web.route("/final", serve(articlePage({ title: "Where the moles went next in the park", paragraphs: PARAGRAPHS })));
+    const start = at("news.example", "/start");
+    await reader.read(start, { allowedUrls: new Set([start]) });
+    // Each host: the address check, then the connection's own lookup.
+    expect(seen).toEqual(["news.example page", "news.example page", "other.example page", "other.example page"]);
+    expect([endpoints.knowsHost("news.example"), endpoints.knowsHost("other.example")]).toEqual([false, false]);
   });
 
   it("gives up after maxRedirects", async () => {

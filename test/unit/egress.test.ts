@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { EgressEndpoints } from "../../src/egress-endpoints.js";
 import { EgressGate, EgressRefusedError, EgressRequestError, type EgressRecord } from "../../src/egress.js";
 
 /** A real HTTP server on loopback standing in for "the internet". */
@@ -54,6 +55,22 @@ describe("EgressGate", () => {
     // Bytes are counted, the path and body are not logged: the audit log must not copy what people asked.
     expect(records[0]).toMatchObject({ method: "POST", status: 200, bytesOut: "/q".length + 3, bytesIn: "hello abc".length });
     expect(JSON.stringify(records)).not.toContain("abc");
+  });
+
+  it("registers an endpoint for the socket gate ahead of a request only while a rule allows the URL", () => {
+    const endpoints = new EgressEndpoints();
+    const withEndpoints = new EgressGate(() => {}, { endpoints });
+    const page = new URL("http://news.example/a");
+    withEndpoints.allowEndpoint("page", page); // no rule: nothing is registered
+    expect(endpoints.knowsHost("news.example")).toBe(false);
+    const revoke = withEndpoints.allow("page", (url) => (url.href === page.href ? true : "another page"));
+    withEndpoints.allowEndpoint("page", new URL("http://news.example/b")); // the rule refuses this one
+    expect(endpoints.knowsHost("news.example")).toBe(false);
+    const release = withEndpoints.allowEndpoint("page", page);
+    expect(endpoints.purposesOf("news.example", 80)).toEqual(["page"]);
+    release();
+    revoke();
+    expect(endpoints.knowsHost("news.example")).toBe(false);
   });
 
   it("refuses non-http schemes and URLs with credentials even when a rule would allow them", async () => {

@@ -142,39 +142,47 @@ export class PageReader {
     }
   }
 
-  /** One request: address check first, then the gate (which allows exactly this URL while it runs). */
+  /**
+   * One request: address check first, then the gate. The gate allows exactly this URL for the whole hop,
+   * address check included: the check resolves the host, and the socket gate lets a name be looked up only
+   * while it is an allowed destination. Nothing is sent to the host itself before the check passed.
+   */
   private async fetchHop(url: URL, read: ReadState): Promise<EgressResponse> {
     const signal = read.cancel ? AbortSignal.any([read.cancel, read.deadline]) : read.deadline;
     const remainingMs = read.deadlineAt - performance.now();
     if (remainingMs <= 0) throw this.failure(new Error("deadline passed"), url, read);
-    try {
-      await read.guard.preflight(url, signal);
-    } catch (error) {
-      if (error instanceof BlockedAddressError) {
-        this.gate.record("page", url, { outcome: "refused", reason: error.reason, jobId: read.jobId });
-      }
-      throw this.failure(error, url, read);
-    }
     read.fetching.add(url.href);
+    const releaseEndpoint = this.gate.allowEndpoint("page", url);
     try {
-      return await this.gate.request("page", url, {
-        method: "GET",
-        headers: {
-          "user-agent": this.userAgent,
-          accept: "text/html,application/xhtml+xml,text/plain;q=0.9,application/json;q=0.9,*/*;q=0.1",
-          // The body limit counts bytes on the wire; compressed bodies would make it meaningless.
-          "accept-encoding": "identity",
-        },
-        signal,
-        // The read's own deadline decides; the gate's timer is only a backstop that must not fire first.
-        timeoutMs: Math.ceil(remainingMs) + 1000,
-        maxBytes: this.maxBytes,
-        dispatcher: read.guard.dispatcher,
-        jobId: read.jobId,
-      });
-    } catch (error) {
-      throw this.failure(error, url, read);
+      try {
+        await read.guard.preflight(url, signal);
+      } catch (error) {
+        if (error instanceof BlockedAddressError) {
+          this.gate.record("page", url, { outcome: "refused", reason: error.reason, jobId: read.jobId });
+        }
+        throw this.failure(error, url, read);
+      }
+      try {
+        return await this.gate.request("page", url, {
+          method: "GET",
+          headers: {
+            "user-agent": this.userAgent,
+            accept: "text/html,application/xhtml+xml,text/plain;q=0.9,application/json;q=0.9,*/*;q=0.1",
+            // The body limit counts bytes on the wire; compressed bodies would make it meaningless.
+            "accept-encoding": "identity",
+          },
+          signal,
+          // The read's own deadline decides; the gate's timer is only a backstop that must not fire first.
+          timeoutMs: Math.ceil(remainingMs) + 1000,
+          maxBytes: this.maxBytes,
+          dispatcher: read.guard.dispatcher,
+          jobId: read.jobId,
+        });
+      } catch (error) {
+        throw this.failure(error, url, read);
+      }
     } finally {
+      releaseEndpoint();
       read.fetching.delete(url.href);
     }
   }

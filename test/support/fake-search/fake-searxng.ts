@@ -6,6 +6,7 @@ import {
   searxngEnginesFailedBody,
   searxngHtmlPage,
   searxngResultsBody,
+  type SearxngHit,
 } from "./searxng-fixture.js";
 
 /**
@@ -21,9 +22,9 @@ const HTML_TYPE = { "content-type": "text/html; charset=utf-8" };
 
 /**
  * Like SearXNG's webapp: `/search` and `/` answer GET (query string) and POST (form); without
- * `format=json` the answer is the HTML page, as on a real instance.
+ * `format=json` the answer is the HTML page, as on a real instance. `extra` hits lead the "ok" results.
  */
-const searxng: FakeService<SearxngMode> = {
+const searxng = (extra: readonly SearxngHit[]): FakeService<SearxngMode> => ({
   name: "SearXNG",
   answer(mode, request) {
     if (request.path !== "/search" && request.path !== "/") return { status: 404, headers: HTML_TYPE, body: "<!doctype html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n" };
@@ -37,11 +38,11 @@ const searxng: FakeService<SearxngMode> = {
         return { status: 500, headers: HTML_TYPE, body: SEARXNG_SERVER_ERROR_PAGE };
       case "malformed":
         // A body cut off mid-way, as when a worker dies while writing it.
-        return { status: 200, headers: JSON_TYPE, body: searxngResultsBody(query).slice(0, 180) };
+        return { status: 200, headers: JSON_TYPE, body: searxngResultsBody(query, extra).slice(0, 180) };
       case "ok":
       case "slow":
       case "slow-body":
-        return wantsJson ? { status: 200, headers: JSON_TYPE, body: searxngResultsBody(query) } : html(query);
+        return wantsJson ? { status: 200, headers: JSON_TYPE, body: searxngResultsBody(query, extra) } : html(query);
       case "empty":
         return wantsJson ? { status: 200, headers: JSON_TYPE, body: searxngEmptyBody(query) } : html(query);
       case "engines-failed":
@@ -50,7 +51,7 @@ const searxng: FakeService<SearxngMode> = {
         return undefined;
     }
   },
-};
+});
 
 function html(query: string): FakeResponse {
   return { status: 200, headers: HTML_TYPE, body: searxngHtmlPage(query) };
@@ -58,6 +59,11 @@ function html(query: string): FakeResponse {
 
 export type FakeSearxng = FakeSearchServer<SearxngMode>;
 
-export async function startFakeSearxng(host?: string): Promise<FakeSearxng> {
-  return new FakeSearchServer(searxng).start(host);
+export interface FakeSearxngOptions {
+  /** Hits put before the fixed "ok" results (default none), e.g. a page the test serves. */
+  readonly extraResults?: readonly SearxngHit[];
+}
+
+export async function startFakeSearxng(host?: string, options: FakeSearxngOptions = {}): Promise<FakeSearxng> {
+  return new FakeSearchServer(searxng(options.extraResults ?? [])).start(host);
 }

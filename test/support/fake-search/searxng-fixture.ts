@@ -32,12 +32,20 @@ function webResult(url: string, title: string, content: string, engines: string[
   };
 }
 
-/** The "ok" answer. */
-export function searxngResultsBody(query: string): string {
+/** A web hit a test adds to the fixed ones (e.g. a page the test serves itself). */
+export interface SearxngHit {
+  readonly url: string;
+  readonly title: string;
+  readonly content: string;
+}
+
+/** The "ok" answer; `extra` hits come first, before the fixed ones, as the best-scored results. */
+export function searxngResultsBody(query: string, extra: readonly SearxngHit[] = []): string {
   return JSON.stringify({
     query,
     number_of_results: 0,
     results: [
+      ...extra.map((hit) => webResult(hit.url, hit.title, hit.content, ["duckduckgo"], 10)),
       webResult(
         "https://tokio.rs/",
         "Tokio - An asynchronous Rust runtime",

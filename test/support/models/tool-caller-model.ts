@@ -20,42 +20,46 @@
 // fit the function's schema (other keys, other order, a value outside an enum), are rejected by it, and the
 // model then falls back to the grammar's free choice — the test sees the wrong call, not a hang.
 //
-// Limits: the model only knows WHETHER a <tool_response> is anywhere in its context. So it makes one call per
-// session: a later prompt in the same chat (tool result still in the history) is answered without a call.
-// It cannot count calls: `calls` is 1 or Infinity (call after every tool result, never answer).
+// Two calls (`then`): a second flag, raised by a USER_DEFINED marker word that the second call's result
+// contains (e.g. a word on the page that read_page returns), splits the turn in three: no <tool_response> in
+// the context → the first call; a <tool_response> but no marker → the second call; the marker → the answer.
+// The two names and the first chunks of the two argument objects are gated on <tool_response> (that is where
+// the calls part), so they must differ; <tool_call> and the answer are gated on the marker.
+//
+// Limits: the model only knows WHETHER a <tool_response> (or the marker) is anywhere in its context. So it
+// makes one call (or one pair) per session: a later prompt in the same chat (tool result still in the history)
+// is answered without a call. It cannot count calls: `calls` is 1 or Infinity (call after every tool result,
+// never answer). A second call whose result lacks the marker is made again after every result.
 import { GGML_TYPE_OF_DTYPE, type WeightDtype } from "../gguf/gguf-types.js";
-import { buildBpeVocabulary, END_OF_TEXT, IM_END, IM_START, type BpeVocabulary } from "../gguf/bpe-tokenizer.js";
-import { buildScriptedModel, type FlagCondition, type ScriptedTransition } from "./scripted-transformer.js";
+import { buildBpeVocabulary, END_OF_TEXT, IM_END, IM_START } from "../gguf/bpe-tokenizer.js";
+import { buildScriptedModel, type FlagCondition } from "./scripted-transformer.js";
 import { splitWords } from "./scripted-chat-model.js";
 import { writeModelFile, type ModelFileInfo } from "./model-file.js";
+import {
+  CALL_PREFIX_REST,
+  callDriverTexts,
+  callTokenTexts,
+  chain,
+  scriptedCallTexts,
+  scriptedCallTransitions,
+  type ScriptedCallTexts,
+  type ScriptedToolCall,
+} from "./scripted-tool-call.js";
+
+export type { ScriptedToolCall, ToolArgumentValue } from "./scripted-tool-call.js";
 
 export const TOOL_CALLER_ANSWER = "Tool result received.";
-
-/** What QwenChatWrapper expects after <tool_call> before the function name; one token so it is one step. */
-const CALL_PREFIX_REST = '\n{"name": "';
-/** Last BPE token of the re-tokenized '\n{"name": "' — the context's last token when the name is chosen. */
-const NAME_PHASE_LAST_TOKEN = ' "';
-/** Last BPE token of the re-tokenized '", "arguments": ' — the context's last token when arguments start. */
-const ARGUMENTS_PHASE_LAST_TOKEN = " ";
-/** node-llama-cpp's arguments grammar ends with four newlines (its stop trigger). */
-const ARGUMENTS_END = "\n\n\n\n";
-
-/** A JSON scalar the scripted call passes as an argument value. */
-export type ToolArgumentValue = string | number | boolean | null;
-
-export interface ScriptedToolCall {
-  /** A function offered to the session (e.g. "web_search"). */
-  readonly name: string;
-  /**
-   * Every property of the function's parameter schema, in the schema's order (node-llama-cpp's grammar
-   * requires all of them, in that order). Values are written exactly, as `JSON.stringify` writes them.
-   */
-  readonly arguments: Readonly<Record<string, ToolArgumentValue>>;
-}
 
 export interface ToolCallerModelOptions {
   /** The scripted call. Default: the grammar chooses the function and its arguments. */
   readonly call?: ScriptedToolCall;
+  /**
+   * A second scripted call, made after the first call's result (needs `call`), and the marker word that
+   * ends the calls: with `marker` in its context the model answers. The marker becomes a USER_DEFINED token,
+   * so llama.cpp finds it anywhere in text, even inside a longer word; the second call's result should
+   * contain it, the first call's result must not.
+   */
+  readonly then?: { readonly call: ScriptedToolCall; readonly marker: string };
   /** What it says after a tool result, then <|im_end|>. Default TOOL_CALLER_ANSWER. */
   readonly answer?: string;
   /**
@@ -72,6 +76,8 @@ export interface ToolCallerModelInfo extends ModelFileInfo {
   /** What it answers after a tool result (unused when `calls` is Infinity). */
   readonly answer: string;
   readonly call: ScriptedToolCall | undefined;
+  /** The second call and the marker that ends the calls, when scripted. */
+  readonly then: { readonly call: ScriptedToolCall; readonly marker: string } | undefined;
   readonly calls: number;
   /** The call's arguments object exactly as the model writes it, e.g. '{"query": "burrow queue"}'. */
   readonly argumentsText: string | undefined;
@@ -84,39 +90,55 @@ export async function writeToolCallerModel(path: string, options: ToolCallerMode
     throw new Error(`calls must be 1 or Infinity, got ${calls}: the model sees whether a tool result is in its context, not how many`);
   }
   if (answerText === "") throw new Error("answer must not be empty");
-  const call = options.call;
+  const { call, then } = options;
   const callTexts = call ? scriptedCallTexts(call) : undefined;
+  const thenTexts = then ? secondCallTexts(then, callTexts, calls) : undefined;
+  const scripted = [callTexts, thenTexts].filter((texts): texts is ScriptedCallTexts => texts !== undefined);
 
   // Tokens that already drive a transition; an answer chunk must not be one of them.
-  const reserved = new Set(["\n", CALL_PREFIX_REST, ...(callTexts ? [NAME_PHASE_LAST_TOKEN, ARGUMENTS_PHASE_LAST_TOKEN, callTexts.name, ...callTexts.argumentChunks, ARGUMENTS_END] : [])]);
+  const reserved = new Set(["\n", CALL_PREFIX_REST, ...scripted.flatMap(callDriverTexts)]);
   const answerChunks = uniqueChunks(splitWords(answerText), reserved);
   const vocabulary = buildBpeVocabulary({
-    extraNormalTokens: [CALL_PREFIX_REST, ...answerChunks, ...(callTexts ? [callTexts.name, ...callTexts.argumentChunks, ARGUMENTS_END] : [])],
+    extraNormalTokens: [CALL_PREFIX_REST, ...answerChunks, ...scripted.flatMap(callTokenTexts)],
+    extraUserDefinedTokens: then ? [then.marker] : [],
   });
   const word = (text: string): number => vocabulary.idOfText(text);
   const newline = word("\n");
   const toolCall = vocabulary.idOf("<tool_call>");
   const answer = [...answerChunks.map(word), vocabulary.idOf(IM_END)];
   const callsForever = calls === Infinity;
+  // One call: call until a tool result is in the context. Two: until the marker is.
+  const done = then ? "marker" : "toolResult";
+  const gates = new Map<number, FlagCondition>(callsForever ? [] : [
+    [toolCall, { [done]: false }],
+    [answer[0]!, { [done]: true }],
+  ]);
+  if (callTexts && thenTexts) {
+    // Where the two calls part: the name, and the first chunk of the arguments.
+    gates.set(word(callTexts.name), { toolResult: false });
+    gates.set(word(thenTexts.name), { toolResult: true });
+    gates.set(word(callTexts.argumentChunks[0]!), { toolResult: false });
+    gates.set(word(thenTexts.argumentChunks[0]!), { toolResult: true });
+  }
 
   const content = buildScriptedModel(
     {
       name: "burrow-test-tool-caller",
       vocabulary,
-      flags: [{ name: "toolResult", marker: vocabulary.idOf("<tool_response>") }],
+      flags: [
+        { name: "toolResult", marker: vocabulary.idOf("<tool_response>") },
+        ...(then ? [{ name: "marker", marker: vocabulary.idOf(then.marker) }] : []),
+      ],
       transitions: [
         { after: newline, next: toolCall },
         ...(callsForever ? [] : [{ after: newline, next: answer[0]! }]),
         { after: toolCall, next: word(CALL_PREFIX_REST) },
         ...(callsForever ? [] : chain(answer)),
-        ...(callTexts ? scriptedCallTransitions(vocabulary, callTexts) : []),
+        ...scripted.flatMap((texts) => scriptedCallTransitions(vocabulary, texts)),
         // node-llama-cpp writes the call's closing "}\n</tool_call>"; ending the turn there means one call per turn.
         { after: vocabulary.idOf("</tool_call>"), next: vocabulary.idOf(IM_END) },
       ],
-      gates: new Map<number, FlagCondition>(callsForever ? [] : [
-        [toolCall, { toolResult: false }],
-        [answer[0]!, { toolResult: true }],
-      ]),
+      gates,
       // Where the last token drives nothing (inside the grammar of an unscripted call), these small
       // preferences decide: close strings at once and close objects without extra whitespace.
       biases: new Map([
@@ -132,47 +154,23 @@ export async function writeToolCallerModel(path: string, options: ToolCallerMode
     ...(await writeModelFile(path, content)),
     answer: answerText,
     call,
+    then,
     calls,
     argumentsText: callTexts?.argumentChunks.join(""),
   };
 }
 
-interface ScriptedCallTexts {
-  readonly name: string;
-  /** The arguments object cut at value boundaries: '{"a": ', '"x", "b": ', '"y"}'. Each holds a key or the final "}", so all differ. */
-  readonly argumentChunks: readonly string[];
-}
-
-function scriptedCallTexts(call: ScriptedToolCall): ScriptedCallTexts {
-  if (call.name === "" || /\s/.test(call.name)) throw new Error(`Invalid function name ${JSON.stringify(call.name)}`);
-  const entries = Object.entries(call.arguments);
-  if (entries.length === 0) return { name: call.name, argumentChunks: ["{}"] };
-  const chunks: string[] = [];
-  let pending = "{";
-  for (const [key, value] of entries) {
-    chunks.push(`${pending}${JSON.stringify(key)}: `);
-    pending = `${JSON.stringify(value)}, `;
+/** The second call's texts, refused when the model could not tell it from the first. */
+function secondCallTexts(then: NonNullable<ToolCallerModelOptions["then"]>, first: ScriptedCallTexts | undefined, calls: number): ScriptedCallTexts {
+  if (!first) throw new Error("then needs a first call (call)");
+  if (calls !== 1) throw new Error("then cannot be combined with calls: Infinity");
+  if (then.marker === "" || /\s/.test(then.marker)) throw new Error(`Invalid marker ${JSON.stringify(then.marker)}`);
+  const second = scriptedCallTexts(then.call);
+  if (second.name === first.name) throw new Error(`the two calls must be to different functions (both call ${first.name})`);
+  if (second.argumentChunks[0] === first.argumentChunks[0]) {
+    throw new Error(`the two calls' arguments must start differently (both start ${JSON.stringify(first.argumentChunks[0])})`);
   }
-  chunks.push(`${pending.slice(0, -2)}}`);
-  return { name: call.name, argumentChunks: chunks };
-}
-
-function scriptedCallTransitions(vocabulary: BpeVocabulary, texts: ScriptedCallTexts): ScriptedTransition[] {
-  const word = (text: string): number => vocabulary.idOfText(text);
-  const name = word(texts.name);
-  const args = [word(ARGUMENTS_PHASE_LAST_TOKEN), ...texts.argumentChunks.map(word), word(ARGUMENTS_END)];
-  return [
-    { after: word(NAME_PHASE_LAST_TOKEN), next: name },
-    // In case a node-llama-cpp version keeps the generated prefix token instead of re-tokenizing it.
-    { after: word(CALL_PREFIX_REST), next: name },
-    { after: name, next: word("\n") },
-    ...chain(args),
-  ];
-}
-
-/** token₁ → token₂ → … */
-function chain(tokens: readonly number[]): ScriptedTransition[] {
-  return tokens.slice(0, -1).map((after, i) => ({ after, next: tokens[i + 1]! }));
+  return second;
 }
 
 /**

@@ -7,13 +7,25 @@ import { randomBytes } from "node:crypto";
  * runs every fake server. A's default route goes to B, so a connection to ANY address leaves A's interface
  * (where the capture listens) instead of failing inside A; B has no other interface and a fresh namespace
  * does not forward (ip_forward=0), so nothing reaches a real network. A's resolv.conf points at B's DNS.
+ *
+ * B also holds PAGE_ADDRESS, for the web page the agent reads: the page reader only contacts public
+ * addresses, and B's own address is private. A reaches it through its default route, like any address.
  */
+
+/**
+ * An address the page reader's policy accepts that is no live service anywhere: 192.88.99.0/24 was the 6to4
+ * relay anycast block, deprecated by RFC 7526. Traffic to it never leaves the namespace pair either way.
+ */
+export const PAGE_ADDRESS = "192.88.99.7";
+
 export interface NamespacePair {
   readonly daemon: string;
   readonly fakes: string;
   readonly daemonIf: string;
   readonly daemonAddress: string;
   readonly fakesAddress: string;
+  /** PAGE_ADDRESS, a second address of the fakes' namespace. */
+  readonly pageAddress: string;
   /** Runs a command inside a namespace: `["ip", "netns", "exec", ns, ...command]`. */
   exec(ns: string, command: readonly string[]): string[];
   remove(): void;
@@ -69,6 +81,7 @@ export function createNamespacePair(): NamespacePair {
     execFileSync("ip", ["netns", "exec", daemon, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
     ip("-n", daemon, "addr", "add", `${daemonAddress}/30`, "dev", daemonIf);
     ip("-n", fakes, "addr", "add", `${fakesAddress}/30`, "dev", fakesIf);
+    ip("-n", fakes, "addr", "add", `${PAGE_ADDRESS}/32`, "dev", fakesIf);
     for (const [ns, dev] of [[daemon, daemonIf], [fakes, fakesIf], [daemon, "lo"], [fakes, "lo"]] as const) ip("-n", ns, "link", "set", dev, "up");
     ip("-n", daemon, "route", "add", "default", "via", fakesAddress);
     mkdirSync(etcDir, { recursive: true });
@@ -84,6 +97,7 @@ export function createNamespacePair(): NamespacePair {
     daemonIf,
     daemonAddress,
     fakesAddress,
+    pageAddress: PAGE_ADDRESS,
     exec: (ns, command) => ["ip", "netns", "exec", ns, ...command],
     remove,
   };
