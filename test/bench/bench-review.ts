@@ -6,6 +6,8 @@
  * variants so drift in machine load hits both. Decode speed counts from the first answer token to the end
  * (prompt reading is the same for both and excluded).
  *
+ * Two outputs: the real review schema, and a quote of the diff (see ReviewScenario), each with and without.
+ *
  * Then what a review costs the next chat (time to first token of a new conversation after a chat vs after a review).
  *
  *   npx tsx test/bench/bench-review.ts            (writes the model to a temp dir, ~381 MB, a few seconds)
@@ -15,6 +17,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { physicalCoreCount } from "../../models/physical-cores.js";
+import type { GbnfJsonSchema } from "node-llama-cpp";
 import type { ModelEngine } from "../../models/engine.js";
 import { REVIEW_OUTPUT_SCHEMA } from "../../agent/review/review-schema.js";
 import { REVIEW_SYSTEM_PROMPT, reviewMessage } from "../../agent/review/review-prompt.js";
@@ -35,21 +38,46 @@ export interface ReviewSample {
 export interface ReviewBenchResult {
   readonly without: { readonly tokensPerSecond: number; readonly samples: readonly ReviewSample[] };
   readonly with: { readonly tokensPerSecond: number; readonly samples: readonly ReviewSample[] };
-  /** with / without: above 1 the predictor speeds reviews up. */
+  /**
+   * with / without, the median of each run's pair (the two variants run back to back, so a drift in
+   * machine speed over the benchmark cancels out): above 1 the predictor speeds reviews up.
+   */
   readonly ratio: number;
 }
 
 const FIXTURE = fileURLToPath(new URL("../fixtures/review/two-files.diff", import.meta.url));
 
-async function reviewOnce(engine: ModelEngine, inputLookup: boolean, maxTokens: number): Promise<ReviewSample> {
-  const input = parseReviewInput("Please review this diff.", [{ name: "two-files.diff", text: readFileSync(FIXTURE, "utf8") }]);
+/**
+ * What the review's output is made of. "review": the real review schema; a random-weight model never
+ * repeats its input there, so the predictor has nothing to find and only its overhead shows. "copy": a
+ * schema that forces the answer to quote the first hunk of the diff (a JSON string, so escaped as a real
+ * review's suggestion is) — the most a review's output can copy, so what the predictor can gain.
+ */
+export type ReviewScenario = "review" | "copy";
+
+function outputSchema(scenario: ReviewScenario, diff: string): GbnfJsonSchema {
+  if (scenario === "review") return REVIEW_OUTPUT_SCHEMA;
+  const firstHunk = diff.split("\n").slice(4, 16).join("\n");
+  return { type: "object", properties: { quote: { const: firstHunk } } };
+}
+
+const schemas = new Map<ReviewScenario, GbnfJsonSchema>();
+
+async function reviewOnce(engine: ModelEngine, inputLookup: boolean, maxTokens: number, scenario: ReviewScenario = "review"): Promise<ReviewSample> {
+  const diff = readFileSync(FIXTURE, "utf8");
+  const input = parseReviewInput("Please review this diff.", [{ name: "two-files.diff", text: diff }]);
+  // One schema object per scenario: the engine caches grammars by schema object.
+  let schema = schemas.get(scenario);
+  if (!schema) schemas.set(scenario, (schema = outputSchema(scenario, diff)));
   const chat = await engine.openChat({ systemPrompt: REVIEW_SYSTEM_PROMPT, history: [], inputLookup });
+  // The counters run for the sequence's life; this review's are the difference.
+  const before = engine.tokenPredictions;
   let first: number | undefined;
   try {
     const result = await chat.prompt(reviewMessage({ instructions: input.instructions, files: input.files, checks: [] }), {
       maxTokens,
       temperature: 0,
-      jsonSchema: REVIEW_OUTPUT_SCHEMA,
+      jsonSchema: schema,
       onText: () => void (first ??= performance.now()),
     });
     const end = performance.now();
@@ -57,23 +85,31 @@ async function reviewOnce(engine: ModelEngine, inputLookup: boolean, maxTokens: 
     const tokens = engine.tokenCount(result.text);
     if (first === undefined || tokens < 2) throw new Error(`the review produced ${tokens} tokens`);
     // The first token comes with the prompt's evaluation; speed is over the tokens after it.
-    return { inputLookup, completionTokens: tokens, decodeTokensPerSecond: ((tokens - 1) * 1000) / (end - first), predictions: engine.tokenPredictions };
+    return { inputLookup, completionTokens: tokens, decodeTokensPerSecond: ((tokens - 1) * 1000) / (end - first), predictions: predictionsSince(before, engine.tokenPredictions) };
   } finally {
     chat.dispose();
   }
 }
 
-export async function benchReview(modelPath: string, threads: number): Promise<ReviewBenchResult> {
+type Predictions = NonNullable<ReviewSample["predictions"]>;
+
+function predictionsSince(before: Predictions | undefined, after: Predictions | undefined): Predictions | undefined {
+  if (!after) return undefined;
+  const base = before ?? { used: 0, unused: 0, validated: 0, refuted: 0 };
+  return { used: after.used - base.used, unused: after.unused - base.unused, validated: after.validated - base.validated, refuted: after.refuted - base.refuted };
+}
+
+export async function benchReview(modelPath: string, threads: number, scenario: ReviewScenario = "review"): Promise<ReviewBenchResult> {
   const maxTokens = positiveInt(process.env.BENCH_REVIEW_TOKENS, 200);
   const engine = await startEngine({ modelPath, threads, contextSize: 4096 });
   try {
-    await reviewOnce(engine, false, 16); // warm-up: page the weights in
+    await reviewOnce(engine, false, 16, scenario); // warm-up: page the weights in
     const samples: ReviewSample[] = [];
     for (let run = 0; run < RUNS; run++) {
       // Alternate which goes first, so a trend in machine load does not favour one variant.
       for (const inputLookup of run % 2 === 0 ? [false, true] : [true, false]) {
-        const sample = await reviewOnce(engine, inputLookup, maxTokens);
-        progress(`review ${inputLookup ? "with" : "without"} predictor: ${sample.completionTokens} tokens at ${sample.decodeTokensPerSecond.toFixed(1)} tok/s${sample.predictions ? ` (predictions ${JSON.stringify(sample.predictions)})` : ""}`);
+        const sample = await reviewOnce(engine, inputLookup, maxTokens, scenario);
+        progress(`${scenario} ${inputLookup ? "with" : "without"} predictor: ${sample.completionTokens} tokens at ${sample.decodeTokensPerSecond.toFixed(1)} tok/s${sample.predictions ? ` (predictions ${JSON.stringify(sample.predictions)})` : ""}`);
         samples.push(sample);
       }
     }
@@ -83,11 +119,22 @@ export async function benchReview(modelPath: string, threads: number): Promise<R
     return {
       without: { tokensPerSecond: round2(without), samples: samples.filter((s) => !s.inputLookup) },
       with: { tokensPerSecond: round2(withPredictor), samples: samples.filter((s) => s.inputLookup) },
-      ratio: round2(withPredictor / without),
+      ratio: round2(median(pairRatios(samples))),
     };
   } finally {
     await engine.stop();
   }
+}
+
+/** with / without for each run, whose two samples are adjacent (in either order). */
+function pairRatios(samples: readonly ReviewSample[]): number[] {
+  const ratios: number[] = [];
+  for (let i = 0; i + 1 < samples.length; i += 2) {
+    const [a, b] = [samples[i]!, samples[i + 1]!];
+    const [withSample, withoutSample] = a.inputLookup ? [a, b] : [b, a];
+    ratios.push(withSample.decodeTokensPerSecond / withoutSample.decodeTokensPerSecond);
+  }
+  return ratios;
 }
 
 export interface ChatAfterReviewResult {
@@ -133,14 +180,17 @@ async function main(): Promise<void> {
       progress("wrote the 0.5B-shaped model");
     }
     const threads = positiveInt(process.env.BENCH_THREADS, physicalCoreCount());
-    const result = await benchReview(modelPath, threads);
+    const results = { review: await benchReview(modelPath, threads, "review"), copy: await benchReview(modelPath, threads, "copy") };
     const chatAfter = await benchChatAfterReview(modelPath, threads, join(tmp.path, "states"));
     process.stdout.write(
       `new chat's first token: after a chat ${chatAfter.afterChatMs} ms; ${chatAfter.afterReview.map((r) => `after a review ${r.inputLookup ? "with" : "without"} predictor ${r.firstTokenMs} ms (${r.stateSource})`).join("; ")}\n`,
     );
-    process.stdout.write(
-      `review decode, median of ${RUNS}: without predictor ${result.without.tokensPerSecond} tok/s, with InputLookupTokenPredictor(max 1) ${result.with.tokensPerSecond} tok/s, ratio ${result.ratio}x (${threads} thread${threads === 1 ? "" : "s"})\n`,
-    );
+    for (const [scenario, result] of Object.entries(results)) {
+      const predictions = result.with.samples.at(-1)?.predictions;
+      process.stdout.write(
+        `${scenario === "review" ? "review schema" : "quoting the diff"}, decode medians of ${RUNS}: without predictor ${result.without.tokensPerSecond} tok/s, with InputLookupTokenPredictor(max 1) ${result.with.tokensPerSecond} tok/s, ratio ${result.ratio}x (median of the ${RUNS} back-to-back pairs; ${threads} thread${threads === 1 ? "" : "s"}; last run's predictions ${JSON.stringify(predictions)} over ${result.with.samples.at(-1)?.completionTokens} tokens)\n`,
+      );
+    }
   } finally {
     tmp.remove();
   }
