@@ -1,5 +1,6 @@
 import { InputFile, type Api } from "grammy";
 import type { InlineKeyboardMarkup } from "grammy/types";
+import { markdownToTelegram, type TelegramText } from "../render/telegram-markdown.js";
 import type { MessageSink, SendOptions } from "../stream.js";
 import type { ChatPacer } from "./chat-pacer.js";
 import { TelegramApiError, telegramError } from "./telegram-errors.js";
@@ -23,12 +24,21 @@ export interface TelegramTarget {
   readonly replyTo: number | undefined;
 }
 
+/**
+ * Markdown as entities (bots/render/telegram-markdown.ts); a message that would be empty without its
+ * markers (e.g. an empty code block) goes as written, since Telegram refuses empty text.
+ */
+function asTelegramText(markdown: string): TelegramText {
+  const result = markdownToTelegram(markdown);
+  return result.text.trim() === "" ? { text: markdown, entities: [] } : result;
+}
+
 /** Model output is untrusted: no link previews (they would fetch attacker-chosen URLs and show them). */
 const NO_PREVIEW = { is_disabled: true } as const;
 
 /**
- * One request's messages in one Telegram chat: plain text (no parse mode, so model output cannot break
- * formatting or inject entities), a Cancel button while the request is live, edits paced per chat.
+ * One request's messages in one Telegram chat: Markdown sent as text plus entities (no parse mode, so model
+ * output cannot break a message or inject formatting), a Cancel button while the request is live, edits paced per chat.
  * Flood control (429) becomes a RetryAfterError carrying Telegram's retry_after; other failures become
  * TelegramApiErrors that are safe to log.
  */
@@ -48,8 +58,10 @@ export class TelegramSink implements MessageSink {
   async send(text: string, options?: SendOptions): Promise<string> {
     // Only the first message answers the user's message; the rest of a long answer follows it.
     const reply = !this.placeholderSent && this.target.replyTo !== undefined ? { message_id: this.target.replyTo, allow_sending_without_reply: true } : undefined;
+    const formatted = asTelegramText(text);
     const message = await this.call(() =>
-      this.api.sendMessage(this.target.chatId, text, {
+      this.api.sendMessage(this.target.chatId, formatted.text, {
+        entities: formatted.entities,
         message_thread_id: this.target.threadId,
         link_preview_options: NO_PREVIEW,
         reply_parameters: reply,
@@ -62,9 +74,11 @@ export class TelegramSink implements MessageSink {
 
   async edit(messageId: string, text: string, options?: SendOptions): Promise<void> {
     await this.pacer.turn(String(this.target.chatId));
+    const formatted = asTelegramText(text);
     await this.call(() =>
       // Without reply_markup an edit removes the keyboard: progress edits keep Cancel, the final one drops it.
-      this.api.editMessageText(this.target.chatId, Number(messageId), text, {
+      this.api.editMessageText(this.target.chatId, Number(messageId), formatted.text, {
+        entities: formatted.entities,
         link_preview_options: NO_PREVIEW,
         reply_markup: this.keyboard(options),
       }),

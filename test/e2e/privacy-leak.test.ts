@@ -180,7 +180,7 @@ describe.skipIf(!support.ok)("privacy leak test in network namespaces", () => {
         cmd: "push",
         message: { chatId: USER, userId: USER, document: { name: "secret.py", content: `API_KEY = "${canary}"\nprint(API_KEY)\n`, caption: "/review" } },
       });
-      await waitForBotMessages(USER, "**Code review** (python)", 1);
+      await waitForBotMessages(USER, "Code review (python)", 1);
       const ask = await inDaemonNs(["ask", "--chat", "leak-test", `Tell me about ${canary}`], env);
       expect(ask.stderr).toContain(`Searching SearXNG for "${QUERY}"`);
       expect(ask.stderr).toContain(`Reading ${pageHost}${PAGE_PATH}`);

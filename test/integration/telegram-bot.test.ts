@@ -5,6 +5,7 @@ import { createAgent } from "../../agent/agent.js";
 import { NOT_ALLOWED_REPLY } from "../../bots/access.js";
 import { PRIVACY_ADMINS_ONLY } from "../../bots/render/privacy-text.js";
 import { openFenceAtEnd, splitMessage } from "../../bots/render/split-message.js";
+import { markdownToTelegram } from "../../bots/render/telegram-markdown.js";
 import { JobMessageStream } from "../../bots/stream.js";
 import { ChatPacer } from "../../bots/telegram/chat-pacer.js";
 import { createTelegramBot, TELEGRAM_MESSAGE_LIMIT, type TelegramBot } from "../../bots/telegram/index.js";
@@ -368,12 +369,19 @@ describe("Telegram bot", () => {
     for (let i = 0; i < answer.length; i += 400) await stream.handle(event({ type: "delta", text: answer.slice(i, i + 400) }));
     await stream.handle(event({ type: "done", answer, sources: [] }));
     await stream.finish();
-    const messages = fake.botMessagesIn(chat).map((m) => m.text);
-    expect(messages).toEqual(splitMessage(answer, TELEGRAM_MESSAGE_LIMIT));
-    for (const text of messages) {
-      expect(text.length).toBeLessThanOrEqual(TELEGRAM_MESSAGE_LIMIT);
-      expect(openFenceAtEnd(text)).toBeUndefined();
+    // Split as Markdown (each chunk's fences closed and reopened), then each chunk sent as text + entities.
+    const chunks = splitMessage(answer, TELEGRAM_MESSAGE_LIMIT);
+    for (const chunk of chunks) expect(openFenceAtEnd(chunk)).toBeUndefined();
+    const sent = fake.botMessagesIn(chat);
+    expect(sent.map((m) => ({ text: m.text, entities: m.entities }))).toEqual(chunks.map((chunk) => markdownToTelegram(chunk)));
+    for (const message of sent) {
+      expect(message.text.length).toBeLessThanOrEqual(TELEGRAM_MESSAGE_LIMIT);
+      // The code shows as code blocks, not as ``` markers.
+      expect(message.text).not.toContain("```");
+      expect(message.entities.filter((e) => e.type === "pre").length).toBeGreaterThan(0);
+      for (const entity of message.entities.filter((e) => e.type === "pre")) expect(message.text.slice(entity.offset, entity.offset + entity.length)).toMatch(/^const x = 1;/);
     }
+    expect(sent.map((m) => m.text).join("")).toContain("Part 0 😀 with some words.\nconst x = 1;");
 
     const fileChat = 4343;
     const fileStream = new JobMessageStream({ sink: new TelegramSink(api, { chatId: fileChat, threadId: undefined, replyTo: undefined }, "job-file", new ChatPacer(50), fake.token), limit: TELEGRAM_MESSAGE_LIMIT, editIntervalMs: 50, fileThreshold: 5000, fileName: "review.md" });

@@ -27,6 +27,8 @@ export interface ChatMessage {
   readonly chatId: number;
   readonly threadId: number | undefined;
   text: string;
+  /** Formatting the bot sent with the text (Telegram's MessageEntity objects). */
+  entities: readonly SentEntity[];
   /** The inline keyboard now attached, if any. */
   keyboard: { text: string; callback_data?: string }[][] | undefined;
   readonly replyTo: number | undefined;
@@ -34,6 +36,34 @@ export interface ChatMessage {
   readonly fromBot: boolean;
   /** For documents the bot sent. */
   readonly document?: { readonly name: string; readonly content: string; readonly caption: string | undefined };
+}
+
+export interface SentEntity {
+  readonly type: string;
+  readonly offset: number;
+  readonly length: number;
+  readonly language?: string;
+}
+
+/** Entity types the fake accepts (the formatting Burrow may send). */
+const ENTITY_TYPES = new Set(["bold", "italic", "code", "pre"]);
+
+/**
+ * Why Telegram would refuse these entities for `text`, or undefined: like the real API, an entity must lie
+ * inside the text (in UTF-16 units) with a length above 0, and code/pre may not overlap any other entity.
+ */
+function entityProblem(text: string, entities: readonly SentEntity[]): string | undefined {
+  for (const entity of entities) {
+    if (!ENTITY_TYPES.has(entity.type)) return `unsupported entity type ${entity.type}`;
+    if (!Number.isInteger(entity.offset) || !Number.isInteger(entity.length) || entity.offset < 0 || entity.length <= 0 || entity.offset + entity.length > text.length) {
+      return `entity ${JSON.stringify(entity)} is outside the text`;
+    }
+  }
+  const overlaps = (a: SentEntity, b: SentEntity) => a.offset < b.offset + b.length && b.offset < a.offset + a.length;
+  for (const code of entities.filter((e) => e.type === "code" || e.type === "pre")) {
+    if (entities.some((other) => other !== code && overlaps(code, other))) return `a ${code.type} entity overlaps another entity`;
+  }
+  return undefined;
 }
 
 export interface PushMessage {
@@ -134,7 +164,7 @@ export class FakeTelegram {
         if (entities) body.caption_entities = entities;
       }
     }
-    this.store({ messageId, chatId: message.chatId, threadId: message.threadId, text: message.text ?? message.document?.caption ?? "", keyboard: undefined, replyTo: undefined, linkPreviewDisabled: false, fromBot: false });
+    this.store({ messageId, chatId: message.chatId, threadId: message.threadId, text: message.text ?? message.document?.caption ?? "", entities: [], keyboard: undefined, replyTo: undefined, linkPreviewDisabled: false, fromBot: false });
     this.pushedBodies.set(messageId, body);
     this.pushUpdate({ message: body });
     return messageId;
@@ -243,6 +273,9 @@ export class FakeTelegram {
         const text = String(p.text ?? "");
         if (text.trim() === "") return new ApiFailure(400, "Bad Request: message text is empty");
         if (text.length > 4096) return new ApiFailure(400, "Bad Request: message is too long");
+        const entities = (p.entities ?? []) as SentEntity[];
+        const problem = entityProblem(text, entities);
+        if (problem) return new ApiFailure(400, `Bad Request: can't parse entities: ${problem}`);
         const message = this.botMessage(p, text);
         return this.asApiMessage(message);
       }
@@ -252,11 +285,15 @@ export class FakeTelegram {
         if (!message || !message.fromBot) return new ApiFailure(400, "Bad Request: message to edit not found");
         const text = String(p.text ?? "");
         if (text.length > 4096) return new ApiFailure(400, "Bad Request: message is too long");
+        const entities = (p.entities ?? []) as SentEntity[];
+        const problem = entityProblem(text, entities);
+        if (problem) return new ApiFailure(400, `Bad Request: can't parse entities: ${problem}`);
         const keyboard = keyboardOf(p.reply_markup);
-        if (text === message.text && JSON.stringify(keyboard) === JSON.stringify(message.keyboard)) {
+        if (text === message.text && JSON.stringify(entities) === JSON.stringify(message.entities) && JSON.stringify(keyboard) === JSON.stringify(message.keyboard)) {
           return new ApiFailure(400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message");
         }
         message.text = text;
+        message.entities = entities;
         message.keyboard = keyboard;
         return this.asApiMessage(message);
       }
@@ -310,6 +347,7 @@ export class FakeTelegram {
       chatId,
       threadId: p.message_thread_id === undefined ? undefined : Number(p.message_thread_id),
       text,
+      entities: (p.entities ?? []) as SentEntity[],
       keyboard: keyboardOf(p.reply_markup),
       replyTo: reply?.message_id,
       linkPreviewDisabled: preview?.is_disabled === true,
