@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobEventSchema, type JobEvent } from "../../src/contracts.js";
-import { cliEnv, runCli } from "../support/cli.js";
+import { cliEnv, runCli, spawnCli, waitForOutput } from "../support/cli.js";
 import { startFakeSearxng, type FakeSearxng } from "../support/fake-search/index.js";
 import { writeToolCallerModel } from "../support/models/index.js";
 import { makeTempDir } from "../support/temp-dir.js";
@@ -104,4 +104,22 @@ describe("burrow ask with the agent's tools", () => {
     // Nothing left the machine, so nothing was written to the audit log.
     expect(existsSync(join(env.BURROW_DATA_DIR!, "logs", "egress.log")) ? readFileSync(join(env.BURROW_DATA_DIR!, "logs", "egress.log"), "utf8") : "").toBe("");
   });
+
+  it("`burrow start --offline`: the daemon's worker answers without search, and asks from other processes stay offline", async () => {
+    searxng.setMode("ok");
+    searxng.clearRequests();
+    const env = settings();
+    const daemon = spawnCli(["start", "--no-chat", "--offline"], env);
+    try {
+      await waitForOutput(daemon.stderr!, /Burrow is running/, 60_000);
+      // This ask has no BURROW_OFFLINE of its own: the daemon's worker answers it, offline.
+      const result = await runCli(["ask", "What is Tokio?"], env);
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toContain("⚠️ Web search is unavailable: Burrow is in offline mode");
+      expect(searxng.requests).toEqual([]);
+    } finally {
+      daemon.kill("SIGTERM");
+      await daemon;
+    }
+  }, 90_000);
 });

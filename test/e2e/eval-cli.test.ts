@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EvalReportSchema, type EvalReport } from "../../agent/eval/eval-report.js";
 import { cliEnv, runCli, spawnCli, watchOutput } from "../support/cli.js";
-import { writeToolCallerModel } from "../support/models/index.js";
+import { SCRIPTED_SHAPE, writeLoraAdapter, writeToolCallerModel } from "../support/models/index.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 /**
@@ -94,6 +94,32 @@ describe("burrow eval", () => {
     expect(report!.tasks.length).toBeLessThan(700);
     expect(String(result.stdout)).toContain("Partial: stopped after");
   }, 90_000);
+
+  it("base vs adapter: a run with --adapter records the adapter and compares with the base run before it", async () => {
+    const adapterFile = join(tmp.path, "tuned.gguf");
+    // A weak adapter (tiny weights) so the scripted model still behaves; what is checked is that it is loaded and reported.
+    await writeLoraAdapter(adapterFile, { shape: SCRIPTED_SHAPE, rank: 4, std: 0.001 });
+    const added = await runCli(["adapters", "add", adapterFile, "--name", "tuned"], env());
+    expect(added.exitCode).toBe(0);
+    const outDir = join(tmp.path, "adapter-runs");
+    const only = [...args, "--suite", "simple-functions", "--out", outDir];
+    const base = await runCli([...only, "--adapter", "none"], env());
+    expect(base.exitCode).toBe(0);
+    expect(base.stdout).toContain("no adapter");
+    const tuned = await runCli([...only, "--adapter", "tuned", "--adapter-scale", "0.5"], env());
+    expect(tuned.stderr).toContain("+ adapter tuned (scale 0.5)");
+    expect(tuned.exitCode).toBe(0);
+    const [first, second] = reportsIn(outDir);
+    expect(first!.adapter).toBeNull();
+    expect(second!.adapter).toMatchObject({ name: "tuned", scale: 0.5 });
+    expect(second!.previous).toMatchObject({ startedAt: first!.startedAt, adapter: null });
+    expect(tuned.stdout).toMatch(/Previous run: .*, no adapter, /);
+    expect(tuned.stdout).toMatch(/Simple functions\s+2\s+0 % \(0 %–\d+ %\)\s+~70 %\s+0 %\s+\+0 pts/);
+
+    const unknown = await runCli([...only, "--adapter", "missing"], env());
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toContain('No adapter named "missing" has been added.');
+  }, 120_000);
 
   it("says which file and task are wrong when a suite file is broken, before loading the model", async () => {
     const dir = join(tmp.path, "broken");
