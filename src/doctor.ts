@@ -14,7 +14,9 @@ import { readThreadChoice, threadCandidates } from "../models/thread-tuning.js";
 import type { Config } from "./config.js";
 import { dataPaths } from "./data-paths.js";
 import { REDIS_INSTALL_HINT } from "./embedded-redis.js";
+import { previousLogPath, readAuditLog } from "./audit-log.js";
 import { describeError } from "./errors.js";
+import { summarizeAuditLog } from "./privacy-report.js";
 import { describeRedisTarget } from "./redis.js";
 
 export type CheckStatus = "ok" | "warn" | "fail";
@@ -44,6 +46,7 @@ export async function runDoctor(config: Config, more: readonly Check[] = []): Pr
     () => checkModel(config),
     () => checkAdapter(config),
     () => checkThreads(config),
+    () => checkPrivacy(config),
     ...more,
   ];
   const results: CheckResult[] = [];
@@ -189,6 +192,28 @@ function checkThreads(config: Config): CheckResult {
   const detail = `${plural(threads)} (BURROW_THREADS); ${cores} physical core${cores === 1 ? "" : "s"}`;
   if (threads > cores) return { name: "Threads", status: "warn", detail, fix: "More threads than physical cores slows llama.cpp down a lot; set BURROW_THREADS=auto." };
   return { name: "Threads", status: "ok", detail };
+}
+
+/**
+ * What the egress audit log says: offline mode, how much of its budget it uses, and whether anything
+ * tried to leave outside the policy. A page refused by the reader's rules (a private address, a URL not in
+ * the results) is the policy working; a connection or lookup refused by the socket gate means a library
+ * tried to go somewhere Burrow never sends anything, which is worth a look.
+ */
+export function checkPrivacy(config: Config): CheckResult {
+  const log = dataPaths(config.dataDir).egressLog;
+  const records = readAuditLog(log);
+  const used = [log, previousLogPath(log)].reduce((sum, file) => sum + (existsSync(file) ? statSync(file).size : 0), 0);
+  const report = summarizeAuditLog(records);
+  const mode = config.offline ? "offline mode (no search, no pages)" : "online: search queries and pages from results may leave";
+  const detail = `${mode}; audit log ${records.length} record${records.length === 1 ? "" : "s"}, ${formatBytes(used)} of ${formatBytes(config.auditLogBudgetBytes)}`;
+  const stray = report.refused.filter((refusal) => refusal.layer !== "http");
+  if (stray.length > 0) {
+    const count = stray.reduce((sum, refusal) => sum + refusal.count, 0);
+    const where = [...new Set(stray.map((refusal) => refusal.destination))].slice(0, 3).join(", ");
+    return { name: "Privacy", status: "warn", detail: `${detail}; ${count} connection${count === 1 ? "" : "s"} outside the egress policy refused (${where})`, fix: "`burrow privacy report` lists them: something in this process tried to contact a destination Burrow never uses." };
+  }
+  return { name: "Privacy", status: "ok", detail };
 }
 
 function directorySize(dir: string): number {

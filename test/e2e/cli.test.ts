@@ -118,6 +118,7 @@ describe("burrow doctor", () => {
     expect(result.stdout).toMatch(/^ok {4}Model: .*qwen2.*needs about .* RAM/m);
     expect(result.stdout).toMatch(/^ok {4}Redis: embedded redis-server/m);
     expect(result.stdout).toMatch(/^ok {4}Threads: 1 inference thread \(BURROW_THREADS\); \d+ physical core/m);
+    expect(result.stdout).toMatch(/^ok {4}Privacy: online: search queries and pages from results may leave; audit log \d+ records?, .* of 10 MB$/m);
     expect(result.exitCode).toBe(0);
   });
 

@@ -4,6 +4,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { fileAuditSink, previousLogPath, readAuditLog } from "../../src/audit-log.js";
 import type { EgressRecord } from "../../src/egress.js";
 import { formatPrivacyReport, summarizeAuditLog } from "../../src/privacy-report.js";
+import { loadConfig } from "../../src/config.js";
+import { dataPaths } from "../../src/data-paths.js";
+import { checkPrivacy } from "../../src/doctor.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const tmp = makeTempDir("burrow-audit-");
@@ -69,6 +72,21 @@ describe("audit log", () => {
     expect(text).toContain("Refused (3):");
     expect(text).toContain("203.0.113.9:80 (unknown, socket) ×2");
     expect(text).toContain("telemetry.example (unknown, dns) ×1");
+  });
+
+  it("burrow doctor: offline mode and the log's size; a warning only for refusals outside the HTTP rules", () => {
+    const dataDir = join(tmp.path, "doctor");
+    const config = loadConfig({ BURROW_DATA_DIR: dataDir, BURROW_OFFLINE: "1", BURROW_AUDIT_LOG_BUDGET: "1" });
+    expect(checkPrivacy(config)).toEqual({ name: "Privacy", status: "ok", detail: "offline mode (no search, no pages); audit log 0 records, 0 B of 1.0 MB" });
+    const sink = fileAuditSink(dataPaths(dataDir).egressLog, config.auditLogBudgetBytes);
+    // The page reader refusing a private address is the policy working: still ok.
+    sink({ at: "2026-12-05T00:00:01.000Z", purpose: "page", method: "GET", host: "10.0.0.1", outcome: "refused", bytesOut: 0, bytesIn: 0, reason: "a private-network address" });
+    expect(checkPrivacy(config)).toMatchObject({ status: "ok", detail: expect.stringMatching(/audit log 1 record, \d+ B of 1.0 MB$/) });
+    // A library trying to reach somewhere Burrow never goes is worth a warning.
+    sink({ at: "2026-12-05T00:00:02.000Z", purpose: "unknown", layer: "dns", method: "lookup", host: "telemetry.example", outcome: "refused", bytesOut: 0, bytesIn: 0, reason: "not the name of an allowed destination" });
+    const warned = checkPrivacy(config);
+    expect(warned).toMatchObject({ status: "warn", fix: expect.stringContaining("burrow privacy report") });
+    expect(warned.detail).toContain("1 connection outside the egress policy refused (telemetry.example)");
   });
 
   it("says plainly when nothing left the machine", () => {
