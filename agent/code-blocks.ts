@@ -42,12 +42,20 @@ export function runnableBlocks(markdown: string): CodeBlock[] {
 }
 
 /**
+ * A block that is an interactive session (its first line a `>>>` prompt): an example, not a program. A
+ * `>>>` further down, in a docstring's examples, does not make a function definition one.
+ */
+export function isInteractiveSession(code: string): boolean {
+  return /^\s*>>>/.test(code.split("\n").find((line) => line.trim() !== "") ?? "");
+}
+
+/**
  * The program to run for an answer: every block in the language of the first runnable block, joined in
  * order (answers often define a function in one block and call it in the next). Blocks that are
  * interactive sessions (`>>>` prompts) are left out: they are examples, not a program.
  */
 export function programOf(answer: string): CodeBlock | undefined {
-  const blocks = runnableBlocks(answer).filter((block) => !/^\s*>>>/m.test(block.code));
+  const blocks = runnableBlocks(answer).filter((block) => !isInteractiveSession(block.code));
   const first = blocks[0];
   if (!first) return undefined;
   const code = blocks.filter((block) => block.language === first.language).map((block) => block.code).join("\n\n");

@@ -1,4 +1,5 @@
-import { runnableBlocks, type CodeLanguage } from "../code-blocks.js";
+import { randomUUID } from "node:crypto";
+import { isInteractiveSession, runnableBlocks, type CodeLanguage } from "../code-blocks.js";
 import type { CodePort } from "../tool-ports.js";
 import type { CodeTask, DebugTask } from "./task-model.js";
 
@@ -16,24 +17,55 @@ export interface CodeGrade {
 
 /** The code of an answer in the task's language: its tagged blocks, in order (interactive `>>>` sessions left out). */
 export function answerCode(answer: string, language: CodeLanguage): string | undefined {
-  const blocks = runnableBlocks(answer).filter((block) => block.language === language && !/^\s*>>>/m.test(block.code));
+  const blocks = runnableBlocks(answer).filter((block) => block.language === language && !isInteractiveSession(block.code));
   return blocks.length === 0 ? undefined : blocks.map((block) => block.code).join("\n\n");
 }
 
-/** The program that decides a task: `code` followed by the task's tests. */
-export function gradedProgram(task: CodeTask | DebugTask, code: string): string {
-  if (task.kind === "debug") return [code, task.failingTest, task.tests ?? ""].join("\n\n");
-  const { completes } = task;
-  // A HumanEval completion may be only the function body; an answer that defines the function stands alone.
-  const defines = completes ? new RegExp(`^\\s*def\\s+${completes.entryPoint}\\s*\\(`, "m").test(code) : true;
-  const program = completes && !defines ? completes.prefix + code : code;
-  return [program, task.tests].join("\n\n");
+/**
+ * Python lines around the answer: its `if __name__ == "__main__":` demo must not run (it could exit, or wait
+ * for input, before the tests), so the answer runs under another module name — registered, so that code
+ * looking itself up in sys.modules (dataclasses, pickle) still finds it — and the tests under __main__ again.
+ */
+const PYTHON_NOT_MAIN = 'import sys as _burrow_sys\n_burrow_sys.modules["burrow_answer"] = _burrow_sys.modules[__name__]\n__name__ = "burrow_answer"';
+const PYTHON_MAIN_AGAIN = '__name__ = "__main__"';
+
+/** `from __future__ import …` must be the first statement of a Python file: such lines go before anything added. */
+function hoistFutureImports(code: string): { future: string; rest: string } {
+  const lines = code.split("\n");
+  const future = lines.filter((line) => /^from __future__ import /.test(line));
+  return { future: future.join("\n"), rest: lines.filter((line) => !/^from __future__ import /.test(line)).join("\n") };
+}
+
+/**
+ * The program that decides a task: `code` followed by the task's tests, then a line printing `marker`. A run
+ * passes only when it exits 0 AND printed the marker, so an answer that exits early (`sys.exit(0)`,
+ * `os._exit(0)`, `process.exit(0)`, `unittest.main()`) never passes without the tests having run.
+ */
+export function gradedProgram(task: CodeTask | DebugTask, code: string, marker: string): string {
+  let program = code;
+  let tests = task.kind === "debug" ? [task.failingTest, task.tests ?? ""].join("\n\n") : task.tests;
+  if (task.kind === "code" && task.completes) {
+    // HumanEval: the prompt (imports, helpers, the signature) always goes first; an answer that defines the
+    // function again simply replaces the prompt's docstring-only one, and a body-only completion completes it.
+    const defines = new RegExp(`^\\s*def\\s+${task.completes.entryPoint}\\s*\\(`, "m").test(code);
+    program = defines ? `${task.completes.prefix}\n${code}` : task.completes.prefix + code;
+  }
+  if (task.language === "python") {
+    const { future, rest } = hoistFutureImports(program);
+    return [future, PYTHON_NOT_MAIN, rest, PYTHON_MAIN_AGAIN, tests, `print(${JSON.stringify(marker)})`].filter((part) => part !== "").join("\n\n");
+  }
+  tests = `${tests}\n\nconsole.log(${JSON.stringify(marker)});`;
+  return [program, tests].join("\n\n");
 }
 
 /** Runs `code` + the task's tests in the sandbox. */
 export async function gradeCode(sandbox: CodePort, task: CodeTask | DebugTask, code: string, signal: AbortSignal = new AbortController().signal): Promise<CodeGrade> {
-  const run = await sandbox.run({ language: task.language, code: gradedProgram(task, code), signal });
-  if (run.exitCode === 0 && !run.timedOut && !run.outputTruncated) return { passed: true, detail: "" };
+  const marker = `burrow-tests-ran-${randomUUID()}`;
+  const run = await sandbox.run({ language: task.language, code: gradedProgram(task, code, marker), signal });
+  if (run.exitCode === 0 && !run.timedOut && !run.outputTruncated) {
+    if (run.stdout.includes(marker)) return { passed: true, detail: "" };
+    return { passed: false, detail: "the program exited before the tests ran" };
+  }
   const why = run.timedOut ? "timed out" : run.outputTruncated ? "printed more than the sandbox allows" : lastLine(run.stderr) || lastLine(run.stdout) || `exit code ${run.exitCode ?? "none"} (${run.outcome})`;
   return { passed: false, detail: why };
 }

@@ -1,11 +1,12 @@
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { answerCode } from "../../agent/eval/code-grader.js";
 import { gradeSolution } from "../../agent/eval/grade-answer.js";
 import { importHumanEval } from "../../agent/eval/humaneval-import.js";
 import { LocalWeb } from "../../agent/eval/local-web.js";
 import { importMbpp } from "../../agent/eval/mbpp-import.js";
 import { loadSuites } from "../../agent/eval/suite-loader.js";
-import { SUITE_CATEGORIES, type EvalTask } from "../../agent/eval/task-model.js";
+import { SUITE_CATEGORIES, type CodeTask, type EvalTask } from "../../agent/eval/task-model.js";
 import { Sandbox } from "../../tools/code-exec/index.js";
 
 /**
@@ -122,5 +123,36 @@ describe("the fixture suites (test/fixtures/eval/) and imported benchmark files"
     expect((await gradeSolution(task, "    return a + b\n", { sandbox })).passed).toBe(true);
     expect((await gradeSolution(task, "def add(a, b):\n    return a + b\n", { sandbox })).passed).toBe(true);
     expect((await gradeSolution(task, "    return a - b\n", { sandbox })).passed).toBe(false);
+  });
+});
+
+describe("grading cannot be fooled, and does not fail correct answers (real sandbox)", () => {
+  const python: CodeTask = { kind: "code", id: "sf-add", title: "add", category: "simple-functions", source: "test", language: "python", prompt: "Write add(a, b).", tests: "assert add(2, 3) == 5\nassert add(-1, 1) == 0", reference: "def add(a, b):\n    return a + b" };
+  const javascript: CodeTask = { ...python, id: "sf-add-js", language: "javascript", tests: "if (add(2, 3) !== 5) throw new Error('add(2, 3)');", reference: "function add(a, b) { return a + b; }" };
+  const grade = async (task: CodeTask, code: string) => gradeSolution(task, code, { sandbox });
+
+  it("an answer that exits with status 0 before the tests run fails", async () => {
+    for (const code of ["import sys\nsys.exit(0)", "import os\nos._exit(0)", "def add(a, b):\n    return 0\nimport unittest\nunittest.main(exit=True, argv=['x'])"]) {
+      expect(await grade(python, code), code).toMatchObject({ passed: false, detail: "the program exited before the tests ran" });
+    }
+    expect(await grade(javascript, "process.exit(0);")).toMatchObject({ passed: false, detail: "the program exited before the tests ran" });
+  });
+
+  it("a correct answer passes with a __main__ demo that waits for input, with `from __future__` and dataclasses", async () => {
+    expect(await grade(python, `${python.reference}\n\nif __name__ == "__main__":\n    print(add(int(input()), 1))`)).toMatchObject({ passed: true });
+    const future = "from __future__ import annotations\nfrom dataclasses import dataclass\n\n@dataclass\nclass Pair:\n    a: int\n    b: int\n\ndef add(a: int, b: int) -> int:\n    return Pair(a, b).a + Pair(a, b).b";
+    expect(await grade(python, future)).toMatchObject({ passed: true });
+    expect(await grade(javascript, `${javascript.reference}\nif (require.main === module) console.log(add(1, 2));`)).toMatchObject({ passed: true });
+  });
+
+  it("a HumanEval answer that repeats the function with its docstring examples, without the prompt's imports, passes", async () => {
+    const [task] = importHumanEval(resolve(root, "test/fixtures/eval/humaneval.jsonl"));
+    if (task?.kind !== "code") throw new Error("the HumanEval fixture has no first task");
+    const typed = { ...task, completes: { ...task.completes!, prefix: `from typing import List\n\n\n${task.completes!.prefix}` } };
+    const answer = 'Here it is:\n\n```python\ndef add(a: int, b: int) -> int:\n    """Return a + b.\n    >>> add(2, 3)\n    5\n    """\n    return a + b\n```\n\n```python\n>>> add(2, 3)\n5\n```';
+    const code = answerCode(answer, "python");
+    // The docstring's >>> lines do not make the definition an interactive session; the separate session block is left out.
+    expect(code).toBe('def add(a: int, b: int) -> int:\n    """Return a + b.\n    >>> add(2, 3)\n    5\n    """\n    return a + b');
+    expect(await grade(typed, code!)).toMatchObject({ passed: true });
   });
 });

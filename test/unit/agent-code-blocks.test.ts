@@ -24,6 +24,11 @@ describe("runnableBlocks / programOf", () => {
     expect(programOf(answer)).toEqual({ language: "python", code: "def f(x):\n    return x * 2\n\nprint(f(3))" });
   });
 
+  it("keeps a definition whose docstring shows >>> examples: only a block that starts with >>> is a session", () => {
+    const answer = [`${fence}python`, "def f(x):", '    """Double.', "    >>> f(2)", "    4", '    """', "    return x * 2", fence].join("\n");
+    expect(programOf(answer)).toEqual({ language: "python", code: 'def f(x):\n    """Double.\n    >>> f(2)\n    4\n    """\n    return x * 2' });
+  });
+
   it("returns nothing for an answer without runnable code, and ignores an unclosed fence", () => {
     expect(programOf("Just words.")).toBeUndefined();
     expect(programOf(`${fence}python\nprint(1)`)).toBeUndefined();
