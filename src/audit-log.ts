@@ -16,15 +16,40 @@ export function previousLogPath(path: string): string {
  * newest records are always kept and the two files together never exceed the budget. Several Burrow
  * processes (the daemon, `burrow models pull`) may append to the same file; each line is one write.
  */
-export function fileAuditSink(path: string, budgetBytes: number = DEFAULT_AUDIT_BUDGET_BYTES): EgressAuditSink {
+export function fileAuditSink(path: string, budgetBytes: number = DEFAULT_AUDIT_BUDGET_BYTES, onError: (error: unknown) => void = warnOnce(path)): EgressAuditSink {
   mkdirSync(dirname(path), { recursive: true });
   const half = Math.max(1024, Math.floor(budgetBytes / 2));
   // Synchronous so records land in order and are on disk when a request returns (or throws).
   return (record) => {
     const line = `${JSON.stringify(record)}\n`;
-    const size = existsSync(path) ? statSync(path).size : 0;
-    if (size > 0 && size + Buffer.byteLength(line) > half) renameSync(path, previousLogPath(path));
-    appendFileSync(path, line, { mode: 0o600 });
+    // The sink runs inside socket and request callbacks: a full disk or a log file owned by another user
+    // must not throw there (it would take the daemon down), so a failure is reported instead.
+    try {
+      const size = existsSync(path) ? statSync(path).size : 0;
+      if (size > 0 && size + Buffer.byteLength(line) > half) rotate(path);
+      appendFileSync(path, line, { mode: 0o600 });
+    } catch (error) {
+      onError(error);
+    }
+  };
+}
+
+/** Renames the full log to `.1`; another process may have rotated it a moment earlier, which is fine. */
+function rotate(path: string): void {
+  try {
+    renameSync(path, previousLogPath(path));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+}
+
+/** Says once on stderr that the audit log cannot be written (every later failure would say the same). */
+function warnOnce(path: string): (error: unknown) => void {
+  let warned = false;
+  return (error) => {
+    if (warned) return;
+    warned = true;
+    process.stderr.write(`burrow: cannot write the egress audit log ${path}: ${(error as Error).message}. Outbound connections are still gated; fix the file's permissions or free disk space.\n`);
   };
 }
 

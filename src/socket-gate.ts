@@ -159,11 +159,13 @@ export function installSocketGate(options: SocketGateOptions): () => void {
   const allowedName = (hostname: unknown): boolean =>
     typeof hostname !== "string" || net.isIP(hostname) !== 0 || hostname === "localhost" || endpoints.knowsHost(hostname);
   /** Wraps one dns function; `style` says how it reports an error (callback last, or a rejected promise). */
+  // Reverse lookups (an address to its name) ask a DNS server about an address; Burrow never needs one.
+  const REVERSE = new Set(["reverse", "lookupService"]);
   const gateLookup = (target: Record<string, unknown>, name: string, style: "callback" | "promise"): void => {
     const original = target[name];
     if (typeof original !== "function") return;
     target[name] = function (this: unknown, hostname: unknown, ...rest: unknown[]): unknown {
-      if (allowedName(hostname)) return (original as (...a: unknown[]) => unknown).apply(this, [hostname, ...rest]);
+      if (!REVERSE.has(name) && allowedName(hostname)) return (original as (...a: unknown[]) => unknown).apply(this, [hostname, ...rest]);
       refuse("dns", name, String(hostname), undefined, "not the name of an allowed destination");
       const error = Object.assign(new SocketRefusedError(`${String(hostname)} (DNS ${name})`, name), { hostname });
       if (style === "promise") return Promise.reject(error);
@@ -173,7 +175,7 @@ export function installSocketGate(options: SocketGateOptions): () => void {
     };
     restores.push(() => void (target[name] = original));
   };
-  for (const name of DNS_FUNCTIONS) {
+  for (const name of [...DNS_FUNCTIONS, ...REVERSE]) {
     gateLookup(dns as unknown as Record<string, unknown>, name, "callback");
     gateLookup(dns.Resolver.prototype as unknown as Record<string, unknown>, name, "callback");
     gateLookup(dns.promises as unknown as Record<string, unknown>, name, "promise");

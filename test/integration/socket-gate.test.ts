@@ -130,7 +130,10 @@ describe("the socket gate", () => {
     await expect(new dns.promises.Resolver().resolveTxt("secret-data.example.com")).rejects.toBeInstanceOf(SocketRefusedError);
     // A connection by name is refused before its lookup.
     expect(await failure(net.connect(80, "secret-data.example.com"))).toBeInstanceOf(SocketRefusedError);
-    expect(records.filter((r) => r.layer === "dns").map((r) => r.method)).toEqual(["lookup", "lookup", "resolve4", "resolveTxt"]);
+    // Reverse lookups ask a DNS server about an address: refused whatever the address.
+    await expect(dns.promises.reverse("203.0.113.5")).rejects.toBeInstanceOf(SocketRefusedError);
+    await expect(dns.promises.lookupService("127.0.0.1", 22)).rejects.toBeInstanceOf(SocketRefusedError);
+    expect(records.filter((r) => r.layer === "dns").map((r) => r.method)).toEqual(["lookup", "lookup", "resolve4", "resolveTxt", "reverse", "lookupService"]);
     // localhost and names of allowed destinations resolve.
     await expect(dns.promises.lookup("localhost")).resolves.toMatchObject({ address: expect.any(String) });
   });

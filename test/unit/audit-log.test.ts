@@ -1,4 +1,4 @@
-import { appendFileSync, statSync } from "node:fs";
+import { appendFileSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileAuditSink, previousLogPath, readAuditLog } from "../../src/audit-log.js";
@@ -34,6 +34,16 @@ describe("audit log", () => {
     expect(numbers).toEqual(numbers.map((_, i) => numbers[0]! + i));
     expect(kept.length).toBeGreaterThan(20);
     expect(kept.length).toBeLessThan(1000);
+  });
+
+  it("never throws into the connection that is being recorded when the log cannot be written", () => {
+    const path = logPath();
+    mkdirSync(path); // a directory where the file should be: every append fails (EISDIR)
+    const errors: unknown[] = [];
+    const sink = fileAuditSink(path, undefined, (error) => errors.push(error));
+    expect(() => sink(record(1))).not.toThrow();
+    expect(() => sink(record(2))).not.toThrow();
+    expect(errors.map((error) => (error as NodeJS.ErrnoException).code)).toEqual(["EISDIR", "EISDIR"]);
   });
 
   it("skips a torn line from a crash instead of refusing to report", () => {
