@@ -18,9 +18,14 @@ export interface TelegramText {
 }
 
 const FENCE = /^\s*```\s*([\w+#.-]*)\s*$/;
-const HEADING = /^#{1,6}\s+(.+?)\s*#*\s*$/;
-/** Inline spans, leftmost first: code, bold (** or __), italic (* or _) around whole words. */
-const INLINE = /`([^`\n]+)`|\*\*(?=\S)([^*\n]*?\S)\*\*|__(?=\S)([^_\n]*?\S)__|(?<![\w*])\*(?=[^\s*])([^*\n]*?[^\s*])\*(?![\w*])|(?<![\w_])_(?=[^\s_])([^_\n]*?[^\s_])_(?![\w_])/g;
+/** A heading; closing hashes count only after a space ("## Using C#" keeps its #). */
+const HEADING = /^#{1,6}\s+(.+?)(?:\s+#+)?\s*$/;
+/**
+ * Inline spans, leftmost first: code, bold (** or __), italic (* or _). Markers must stand outside words
+ * (and an underscore one before a file extension), so x**2 + y**2, __init__.py, snake_case and 2*3*4 stay
+ * as written.
+ */
+const INLINE = /`([^`\n]+)`|(?<![\w*])\*\*(?=[^\s*])([^*\n]*?[^\s*])\*\*(?![\w*])|(?<![\w_])__(?=[^\s_])([^_\n]*?[^\s_])__(?![\w_]|\.\w)|(?<![\w*])\*(?=[^\s*])([^*\n]*?[^\s*])\*(?![\w*])|(?<![\w_])_(?=[^\s_])([^_\n]*?[^\s_])_(?![\w_]|\.\w)/g;
 
 class Builder {
   text = "";

@@ -20,6 +20,13 @@ describe("Markdown to Telegram entities", () => {
     ]);
   });
 
+  it("keeps a heading's own # (## Using C#) and drops closing hashes after a space", () => {
+    expect(spans("## Using C#\n### Notes ###")).toEqual([
+      ["bold", "Using C#"],
+      ["bold", "Notes"],
+    ]);
+  });
+
   it("makes fenced blocks pre entities with their language, their content untouched", () => {
     const result = markdownToTelegram("Here:\n\n```python\nprint(2 * 3 * 4)  # **not bold**\n```\nafter");
     expect(result.text).toBe("Here:\n\nprint(2 * 3 * 4)  # **not bold**\nafter");
@@ -31,7 +38,7 @@ describe("Markdown to Telegram entities", () => {
   });
 
   it("leaves what is not formatting as written: snake_case, arithmetic, lone markers, links", () => {
-    const plain = "my_var_name = 2*3*4; a * b * c; 5 * x; **unclosed; see [docs](https://example.com/a_b_c)";
+    const plain = "my_var_name = 2*3*4; a * b * c; 5 * x; x**2 + y**2; add __init__.py; **unclosed; see [docs](https://example.com/a_b_c)";
     expect(markdownToTelegram(plain)).toEqual({ text: plain, entities: [] });
   });
 
