@@ -77,7 +77,10 @@ function textBinaryReason(name: string, text: string): string | undefined {
 const FENCE = /^```([\w+#.-]*)[^\n]*\n([\s\S]*?)^```\s*$/gm;
 
 /** Parses a review request; throws a RequestError that says what to do when it cannot be reviewed. */
-export function parseReviewInput(text: string, attachments: readonly Pick<Attachment, "name" | "text">[]): ReviewInput {
+export function parseReviewInput(rawText: string, rawAttachments: readonly Pick<Attachment, "name" | "text">[]): ReviewInput {
+  // CRLF input (Windows editors, some patch tools) reads like LF: diff headers and line numbers depend on it.
+  const text = rawText.replace(/\r\n?/g, "\n");
+  const attachments = rawAttachments.map((attachment) => ({ ...attachment, text: attachment.text.replace(/\r\n?/g, "\n") }));
   const files: ReviewFile[] = [];
   const kinds = new Set<ReviewFileSource>();
   const add = (file: ReviewFile): void => {

@@ -2,13 +2,14 @@ import { SEVERITIES, type ReviewFinding } from "../../src/review.js";
 
 /**
  * Findings of the parts of a split review, as one list: the same problem reported twice (the same file,
- * line or hunk, and category — e.g. by two parts that both show a file's header) is kept once, at the higher
- * severity; the list is ordered by severity, then file, then line.
+ * line or hunk, category and explanation — e.g. by two parts that both show a file's header) is kept once,
+ * at the higher severity; the list is ordered by severity, then file, then line.
  */
 export function mergeFindings(parts: readonly (readonly ReviewFinding[])[]): ReviewFinding[] {
   const byKey = new Map<string, ReviewFinding>();
   for (const finding of parts.flat()) {
-    const key = [finding.file, finding.line ?? `hunk ${finding.hunk ?? "-"}`, finding.category, finding.line === null && finding.hunk === null ? normalized(finding.explanation) : ""].join("|");
+    // The explanation is part of the key: two different problems on one line (or in one hunk) both stay.
+    const key = [finding.file, finding.line ?? `hunk ${finding.hunk ?? "-"}`, finding.category, normalized(finding.explanation)].join("|");
     const seen = byKey.get(key);
     if (!seen || rank(finding) < rank(seen)) byKey.set(key, seen ? { ...finding, suggestion: finding.suggestion ?? seen.suggestion } : finding);
   }

@@ -17,6 +17,13 @@ describe("review intake", () => {
     expect(input.files[1]!.wholeText).toBeUndefined();
   });
 
+  it("reads a diff saved with CRLF line endings like the same diff with LF", () => {
+    const lf = fixture("two-files.diff").toString();
+    const crlf = parseReviewInput("", [{ name: "x.diff", text: lf.replace(/\n/g, "\r\n") }]);
+    expect(crlf.kind).toBe("diff");
+    expect(crlf.files.map((file) => [file.path, file.language, [...file.lines]])).toEqual(parseReviewInput("", [{ name: "x.diff", text: lf }]).files.map((file) => [file.path, file.language, [...file.lines]]));
+  });
+
   it("reads a plain diff -u (timestamps after the names) and a diff pasted in the message", () => {
     const plain = fixture("plain.diff").toString();
     const input = parseReviewInput(`Is this right?\n${plain}`, []);
