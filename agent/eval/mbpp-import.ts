@@ -17,13 +17,15 @@ const RecordSchema = z
     test_list: z.array(z.string()).min(1),
     test_setup_code: z.string().default(""),
     challenge_test_list: z.array(z.string()).default([]),
+    /** The sanitized set's imports its asserts need (e.g. `import math` for math.isclose). */
+    test_imports: z.array(z.string()).default([]),
   })
   .refine((record) => record.text !== undefined || record.prompt !== undefined, { message: "needs `text` (or `prompt`, as in the sanitized set)", path: ["text"] });
 
 export function importMbpp(file: string): CodeTask[] {
   return readJsonl(file, RecordSchema, idField("task_id")).map((record) => {
     const text = (record.text ?? record.prompt ?? "").trim();
-    const tests = [record.test_setup_code, ...record.test_list].filter((line) => line.trim() !== "").join("\n");
+    const tests = [...record.test_imports, record.test_setup_code, ...record.test_list].filter((line) => line.trim() !== "").join("\n");
     return {
       kind: "code",
       id: `mbpp-${String(record.task_id).replace(/[^A-Za-z0-9]+/g, "-").toLowerCase()}`,

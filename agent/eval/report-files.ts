@@ -29,7 +29,8 @@ export function latestReport(dir: string, before: string): { file: string; repor
     } catch {
       continue;
     }
-    if (!parsed.success || parsed.data.startedAt >= before) continue;
+    // A partial run (stopped with Ctrl-C) covers only some tasks: comparing with it would mislead.
+    if (!parsed.success || parsed.data.partial || parsed.data.startedAt >= before) continue;
     if (!best || parsed.data.startedAt > best.report.startedAt) best = { file, report: parsed.data };
   }
   return best;

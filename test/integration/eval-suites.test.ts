@@ -1,4 +1,6 @@
-import { resolve } from "node:path";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { answerCode } from "../../agent/eval/code-grader.js";
 import { gradeSolution } from "../../agent/eval/grade-answer.js";
@@ -115,6 +117,21 @@ describe("the fixture suites (test/fixtures/eval/) and imported benchmark files"
   });
 
   checkTasks(tasks);
+
+  it("an MBPP record of the sanitized set (prompt, test_imports) runs its asserts with those imports", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "burrow-mbpp-"));
+    try {
+      const file = join(dir, "sanitized-mbpp.jsonl");
+      const record = { source_file: "x", task_id: 13, prompt: "Write circle_area(r).", code: "def circle_area(r):\n    return 3.141592653589793 * r * r", test_imports: ["import math"], test_list: ["assert math.isclose(circle_area(2), 4 * math.pi)"] };
+      writeFileSync(file, `${JSON.stringify(record)}\n`);
+      const [task] = importMbpp(file);
+      expect(task).toMatchObject({ id: "mbpp-13", category: "mbpp" });
+      expect((await gradeSolution(task!, record.code, { sandbox })).passed).toBe(true);
+      expect((await gradeSolution(task!, "def circle_area(r):\n    return r * r", { sandbox })).passed).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("a HumanEval completion that is only the function body is run after the prompt", async () => {
     const task = tasks.find((candidate) => candidate.id === "humaneval-0")!;
