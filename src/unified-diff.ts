@@ -65,6 +65,8 @@ export function parseUnifiedDiff(text: string): DiffFile[] {
       i++;
       while (i < lines.length && (oldLeft > 0 || newLeft > 0 || lines[i]!.startsWith("\\"))) {
         const line = lines[i]!;
+        // Counts too large (a hand-edited or model-written diff) must not swallow the next file's header.
+        if (line.startsWith("--- ") && lines[i + 1]?.startsWith("+++ ") && HUNK_HEADER.test(lines[i + 2] ?? "")) break;
         const mark = line[0];
         if (mark === "\\") {
           i++;

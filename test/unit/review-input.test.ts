@@ -24,6 +24,15 @@ describe("review intake", () => {
     expect(crlf.files.map((file) => [file.path, file.language, [...file.lines]])).toEqual(parseReviewInput("", [{ name: "x.diff", text: lf }]).files.map((file) => [file.path, file.language, [...file.lines]]));
   });
 
+  it("does not let a hunk whose counts are too large swallow the next file of a plain diff", () => {
+    const diff = ["--- a.py", "+++ a.py", "@@ -1,9 +1,9 @@", "-x = 1", "+x = 2", "--- b.py", "+++ b.py", "@@ -1,1 +1,1 @@", "-y = 1", "+y = 2", ""].join("\n");
+    const input = parseReviewInput("", [{ name: "two.diff", text: diff }]);
+    expect(input.files.map((file) => [file.path, [...file.lines]])).toEqual([
+      ["a.py", [1]],
+      ["b.py", [1]],
+    ]);
+  });
+
   it("reads a plain diff -u (timestamps after the names) and a diff pasted in the message", () => {
     const plain = fixture("plain.diff").toString();
     const input = parseReviewInput(`Is this right?\n${plain}`, []);
