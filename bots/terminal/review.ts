@@ -23,10 +23,20 @@ export interface ReviewOptions {
 
 /** The files as request attachments; throws (naming the file and why) for binaries, archives and oversized input. */
 export function reviewAttachments(files: readonly ReviewInputFile[]): { name: string; mimeType: string; text: string }[] {
+  const refuse = (reason: string, hint = "Nothing was queued. Send source files, a unified diff (`git diff | burrow review -`) or a code block.") =>
+    new BurrowError("review_refused", `The review was refused: ${reason}.`, { hint });
   const attachments = files.map((file) => {
+    const name = file.name === "-" ? "stdin" : file.name;
+    // UTF-16 (Windows editors) is text, though its NUL bytes would look binary.
+    const utf16 = file.bytes[0] === 0xff && file.bytes[1] === 0xfe ? "utf-16le" : file.bytes[0] === 0xfe && file.bytes[1] === 0xff ? "utf-16be" : undefined;
+    if (utf16) return { name, mimeType: "text/plain", text: new TextDecoder(utf16).decode(file.bytes) };
     const refused = binaryReason(file.name, file.bytes);
-    if (refused) throw new BurrowError("review_refused", `The review was refused: ${refused}.`, { hint: "Nothing was queued. Send source files, a unified diff (`git diff | burrow review -`) or a code block." });
-    return { name: file.name === "-" ? "stdin" : file.name, mimeType: "text/plain", text: file.bytes.toString("utf8") };
+    if (refused) throw refuse(refused);
+    try {
+      return { name, mimeType: "text/plain", text: new TextDecoder("utf-8", { fatal: true }).decode(file.bytes) };
+    } catch {
+      throw refuse(`${name} is not UTF-8 text`, `Nothing was queued. Convert it first, e.g. \`iconv -f latin1 -t utf-8 ${name === "stdin" ? "FILE" : name} | burrow review -\`.`);
+    }
   });
   parseReviewInput("", attachments);
   return attachments;
