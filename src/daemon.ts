@@ -22,7 +22,6 @@ import { claimInstance, isAlive, readLiveInstance, releaseInstance, updateInstan
 import type { Logger } from "./log.js";
 import { formatPrivacyReport, summarizeAuditLog } from "./privacy-report.js";
 import { connectRedis, describeRedisTarget, type RedisTarget } from "./redis.js";
-import { plantLeakForTests } from "./test-leak-hook.js";
 
 /** What a front end needs: put requests on the queue, follow their events, manage history. */
 export interface QueueAccess {
@@ -201,7 +200,8 @@ export class Daemon {
     this.producerInstance = new RequestProducer({ redis: this.commands, target: this.target, logger });
     await this.producerInstance.start();
     if (this.role === "daemon") await this.startBots();
-    if (process.env.BURROW_TEST_PLANT_LEAK) plantLeakForTests(process.env.BURROW_TEST_PLANT_LEAK, logger);
+    // Test-only (src/test-leak-hook.ts): loaded only when the leak test asks for it.
+    if (process.env.BURROW_TEST_PLANT_LEAK) (await import("./test-leak-hook.js")).plantLeakForTests(process.env.BURROW_TEST_PLANT_LEAK, logger);
     logger.info({ role: this.role, redis: describeRedisTarget(this.target), offline: config.offline }, "burrow started");
   }
 

@@ -4,7 +4,7 @@ import type { Logger } from "./log.js";
 /**
  * TEST-ONLY: BURROW_TEST_PLANT_LEAK=<url> makes the daemon, once started, contact that URL from a child
  * process — the kind of leak no in-process check can see (native code or a helper binary opening its own
- * socket). The network-namespace leak test (test/netns/leak.test.ts) sets it, with its canary in the URL,
+ * socket). The network-namespace leak test (test/e2e/privacy-leak.test.ts) sets it, with its canary in the URL,
  * to prove that its packet capture catches such a leak and fails. Never set it otherwise: it exists to
  * break the privacy promise on purpose.
  */
