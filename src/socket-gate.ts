@@ -21,7 +21,7 @@ import { BurrowError } from "./errors.js";
  * the bytes out first.
  *
  * What it cannot see: native code (llama.cpp) and child processes open sockets outside JavaScript. The
- * code sandbox has no network at all; the network-namespace leak test (test/netns) watches the wire for
+ * code sandbox has no network at all; the network-namespace leak test (test/e2e/privacy-leak.test.ts) watches the wire for
  * everything else.
  *
  * Loopback is not special: a local port can be a proxy to anywhere, so 127.0.0.1 is allowed only where it
