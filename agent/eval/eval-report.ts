@@ -82,8 +82,15 @@ export type EvalReportHeader = Omit<EvalReport, "categories" | "previous" | "tas
 
 const mean = (values: readonly number[]): number => (values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length);
 
-/** Per category in first-seen order; `previous` supplies the earlier run's rate per category. */
-export function summarize(runs: readonly TaskRun[], previous?: Pick<EvalReport, "categories">): CategorySummary[] {
+/**
+ * Per category in first-seen order; `previous` supplies the earlier run's rate per category — only where it
+ * ran the same tasks of that category (another --task or --limit would compare different questions).
+ */
+export function summarize(runs: readonly TaskRun[], previous?: Pick<EvalReport, "categories" | "tasks">): CategorySummary[] {
+  const sameTasks = (category: EvalCategory, ids: ReadonlySet<string>): boolean => {
+    const before = new Set(previous?.tasks.filter((run) => run.category === category).map((run) => run.id));
+    return before.size === ids.size && [...ids].every((id) => before.has(id));
+  };
   const byCategory = new Map<EvalCategory, TaskRun[]>();
   for (const run of runs) byCategory.set(run.category, [...(byCategory.get(run.category) ?? []), run]);
   return [...byCategory].map(([category, list]) => {
@@ -102,7 +109,7 @@ export function summarize(runs: readonly TaskRun[], previous?: Pick<EvalReport, 
       high,
       approximate: category === "architecture",
       expected: EXPECTED_RATES[category] ?? null,
-      previousRate: previous?.categories.find((summary) => summary.category === category)?.rate ?? null,
+      previousRate: sameTasks(category, new Set(list.map((run) => run.id))) ? (previous?.categories.find((summary) => summary.category === category)?.rate ?? null) : null,
       meanSeconds: mean(list.map((run) => run.seconds)),
       meanPromptTokens: mean(list.map((run) => run.promptTokens)),
       meanCompletionTokens: mean(list.map((run) => run.completionTokens)),

@@ -32,6 +32,9 @@ function row(summary: CategorySummary): string[] {
 function notes(report: EvalReport): string[] {
   const lines = [`Model: ${describeSetup(report)} (${report.model.path}).`];
   lines.push(report.previous ? `Previous run: ${describeSetup(report.previous)}, ${report.previous.startedAt} (${basename(report.previous.file)}).` : "Previous run: none in this folder.");
+  if (report.previous && report.categories.some((summary) => summary.previousRate === null)) {
+    lines.push("A category with — under previous run ran other tasks (or none) then, so it is not compared.");
+  }
   if (report.partial) lines.push(`Partial: stopped after ${report.tasks.length} task runs; the figures cover only those.`);
   if (report.categories.some((summary) => summary.approximate)) {
     lines.push("Architecture design is the share of rubric points covered, judged by regexes: approximate, and its interval pools the points.");
