@@ -129,14 +129,14 @@ async function askCommand(words: string[], options: { chat?: string; json: boole
 async function reviewCommand(inputs: string[], options: { json: boolean; quiet: boolean }): Promise<number> {
   const files = inputs.map((input) => ({ name: input, bytes: input === "-" ? readFileSync(0) : readFileSync(input) }));
   const { config, logger } = setup();
-  const [{ openQueueClient }, { runReview, reviewAttachments }] = await Promise.all([import("./daemon.js"), import("../bots/terminal/review.js")]);
+  const [{ openQueueClient }, { runReview, prepareReview }] = await Promise.all([import("./daemon.js"), import("../bots/terminal/review.js")]);
   // Refused before Redis or the model start: nothing is queued, and the answer is immediate.
-  reviewAttachments(files);
+  const review = prepareReview(files);
   const client = await openQueueClient(config, logger);
   const cancel = new AbortController();
   void untilSignal().then(() => cancel.abort());
   try {
-    return await runReview(client, { files, json: options.json, quiet: options.quiet }, streams, cancel.signal);
+    return await runReview(client, { review, json: options.json, quiet: options.quiet }, streams, cancel.signal);
   } finally {
     await client.close();
   }

@@ -13,8 +13,15 @@ export interface ReviewInputFile {
   readonly bytes: Buffer;
 }
 
+/** Files read, checked and parsed once, before anything is queued. */
+export interface PreparedReview {
+  readonly attachments: { name: string; mimeType: string; text: string }[];
+  /** What the request calls it: "Please review this diff." */
+  readonly what: "diff" | "file" | "code";
+}
+
 export interface ReviewOptions {
-  readonly files: readonly ReviewInputFile[];
+  readonly review: PreparedReview;
   /** Print the structured review as JSON instead of text (for scripts). */
   readonly json: boolean;
   /** No status lines on stderr. */
@@ -22,7 +29,7 @@ export interface ReviewOptions {
 }
 
 /** The files as request attachments; throws (naming the file and why) for binaries, archives and oversized input. */
-export function reviewAttachments(files: readonly ReviewInputFile[]): { name: string; mimeType: string; text: string }[] {
+export function prepareReview(files: readonly ReviewInputFile[]): PreparedReview {
   const refuse = (reason: string, hint = "Nothing was queued. Send source files, a unified diff (`git diff | burrow review -`) or a code block.") =>
     new BurrowError("review_refused", `The review was refused: ${reason}.`, { hint });
   const attachments = files.map((file) => {
@@ -38,18 +45,16 @@ export function reviewAttachments(files: readonly ReviewInputFile[]): { name: st
       throw refuse(`${name} is not UTF-8 text`, `Nothing was queued. Convert it first, e.g. \`iconv -f latin1 -t utf-8 ${name === "stdin" ? "FILE" : name} | burrow review -\`.`);
     }
   });
-  parseReviewInput("", attachments);
-  return attachments;
+  const input = parseReviewInput("", attachments);
+  return { attachments, what: input.kind === "diff" ? "diff" : input.files.length === 1 ? "file" : "code" };
 }
 
 /**
  * `burrow review <file|->`: queues a code review (behind any interactive questions) and prints it as plain
- * text, or as JSON with `--json`. Binary, archive and oversized input is refused before anything is queued.
+ * text, or as JSON with `--json`. The input was checked by prepareReview, before Redis or the model started.
  */
 export async function runReview(client: QueueAccess, options: ReviewOptions, streams: TerminalStreams, cancel?: AbortSignal): Promise<number> {
-  const attachments = reviewAttachments(options.files);
-  const input = parseReviewInput("", attachments);
-  const what = input.kind === "diff" ? "diff" : input.files.length === 1 ? "file" : "code";
+  const { attachments, what } = options.review;
   const submitted = await client.producer.submit({
     platform: "terminal",
     chatId: `review-${randomUUID()}`,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { reviewAttachments } from "../../bots/terminal/review.js";
+import { prepareReview } from "../../bots/terminal/review.js";
 import { RequestError } from "../../src/errors.js";
 import { binaryReason, MAX_REVIEW_CHARS, parseReviewInput } from "../../src/review-input.js";
 
@@ -21,11 +21,11 @@ describe("review intake", () => {
   it("terminal files: UTF-16 (with its BOM) is read as text; a Latin-1 file is refused with how to convert it", () => {
     const source = "def café():\n    return 1\n";
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(source, "utf16le")]);
-    expect(reviewAttachments([{ name: "w.py", bytes: utf16 }])).toEqual([{ name: "w.py", mimeType: "text/plain", text: source }]);
+    expect(prepareReview([{ name: "w.py", bytes: utf16 }])).toEqual({ attachments: [{ name: "w.py", mimeType: "text/plain", text: source }], what: "file" });
     const latin1 = Buffer.from(source, "latin1");
-    expect(() => reviewAttachments([{ name: "old.py", bytes: latin1 }])).toThrow(/The review was refused: old\.py is not UTF-8 text\./);
+    expect(() => prepareReview([{ name: "old.py", bytes: latin1 }])).toThrow(/The review was refused: old\.py is not UTF-8 text\./);
     try {
-      reviewAttachments([{ name: "old.py", bytes: latin1 }]);
+      prepareReview([{ name: "old.py", bytes: latin1 }]);
     } catch (error) {
       expect((error as { hint?: string }).hint).toContain("iconv -f latin1 -t utf-8 old.py | burrow review -");
     }
