@@ -42,20 +42,15 @@ function hoistFutureImports(code: string): { future: string; rest: string } {
  * `os._exit(0)`, `process.exit(0)`, `unittest.main()`) never passes without the tests having run.
  */
 export function gradedProgram(task: CodeTask | DebugTask, code: string, marker: string): string {
-  let program = code;
-  let tests = task.kind === "debug" ? [task.failingTest, task.tests ?? ""].join("\n\n") : task.tests;
-  if (task.kind === "code" && task.completes) {
-    // HumanEval: the prompt (imports, helpers, the signature) always goes first; an answer that defines the
-    // function again simply replaces the prompt's docstring-only one, and a body-only completion completes it.
-    const defines = new RegExp(`^\\s*def\\s+${task.completes.entryPoint}\\s*\\(`, "m").test(code);
-    program = defines ? `${task.completes.prefix}\n${code}` : task.completes.prefix + code;
-  }
+  const tests = task.kind === "debug" ? [task.failingTest, task.tests ?? ""].join("\n\n") : task.tests;
+  // HumanEval: the prompt (imports, helpers, the signature) always goes first. A body-only completion
+  // completes its function; an answer that defines the function again replaces the docstring-only one.
+  const program = task.kind === "code" && task.completes ? `${task.completes.prefix}\n${code}` : code;
   if (task.language === "python") {
     const { future, rest } = hoistFutureImports(program);
     return [future, PYTHON_NOT_MAIN, rest, PYTHON_MAIN_AGAIN, tests, `print(${JSON.stringify(marker)})`].filter((part) => part !== "").join("\n\n");
   }
-  tests = `${tests}\n\nconsole.log(${JSON.stringify(marker)});`;
-  return [program, tests].join("\n\n");
+  return [program, tests, `console.log(${JSON.stringify(marker)});`].join("\n\n");
 }
 
 /** Runs `code` + the task's tests in the sandbox. */
