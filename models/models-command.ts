@@ -2,7 +2,7 @@ import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../src/config.js";
 import { dataPaths } from "../src/data-paths.js";
-import { fileAuditSink } from "../src/audit-log.js";
+import { configuredAuditSink } from "../src/audit-log.js";
 import { EgressGate } from "../src/egress.js";
 import { describeError } from "../src/errors.js";
 import { catalogRamBytes, loadCatalog, type CatalogEntry, type ModelCatalog } from "./catalog.js";
@@ -46,8 +46,7 @@ export async function pullCommand(config: Config, streams: ModelsStreams, name: 
   const ctx = context(config, streams);
   const entry = lookUp(ctx, name);
   if (!entry) return 2;
-  const paths = dataPaths(config.dataDir);
-  const gate = new EgressGate(fileAuditSink(paths.egressLog, config.auditLogBudgetBytes), { offline: config.offline });
+  const gate = new EgressGate(configuredAuditSink(config), { offline: config.offline });
   const bar = new ProgressBar(streams.err, entry.name);
   const { ModelPullError, pullModel } = await import("./model-pull.js");
   let result;

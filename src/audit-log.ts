@@ -1,5 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync } from "node:fs";
 import { dirname } from "node:path";
+import type { Config } from "./config.js";
+import { dataPaths } from "./data-paths.js";
 import type { EgressAuditSink, EgressRecord } from "./egress.js";
 
 /** The audit log's default size budget: room for tens of thousands of records on a laptop. */
@@ -32,6 +34,11 @@ export function fileAuditSink(path: string, budgetBytes: number = DEFAULT_AUDIT_
       onError(error);
     }
   };
+}
+
+/** The audit log of this data directory, within its configured budget: what every Burrow process writes to. */
+export function configuredAuditSink(config: Pick<Config, "dataDir" | "auditLogBudgetBytes">): EgressAuditSink {
+  return fileAuditSink(dataPaths(config.dataDir).egressLog, config.auditLogBudgetBytes);
 }
 
 /** Renames the full log to `.1`; another process may have rotated it a moment earlier, which is fine. */

@@ -5,7 +5,7 @@ import { loadConfig, type Config } from "./config.js";
 import { dataPaths } from "./data-paths.js";
 import { BurrowError, ConfigError, describeError } from "./errors.js";
 import { createLogger, type Logger } from "./log.js";
-import { fileAuditSink } from "./audit-log.js";
+import { configuredAuditSink } from "./audit-log.js";
 import { egressEndpoints } from "./egress-endpoints.js";
 import { installSocketGate } from "./socket-gate.js";
 
@@ -39,10 +39,9 @@ function setup(): { config: Config; logger: Logger } {
  * destinations for the whole run; the HTTP gate registers the rest while it allows them.
  */
 function installEgressPolicy(config: Config): void {
-  const paths = dataPaths(config.dataDir);
   egressEndpoints.allowSocketDir(config.dataDir);
   if (config.redisUrl) egressEndpoints.allowUrl("redis", new URL(config.redisUrl));
-  installSocketGate({ endpoints: egressEndpoints, audit: fileAuditSink(paths.egressLog, config.auditLogBudgetBytes) });
+  installSocketGate({ endpoints: egressEndpoints, audit: configuredAuditSink(config) });
 }
 
 /** Resolves on the first SIGINT/SIGTERM; a second one exits at once. */

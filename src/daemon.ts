@@ -14,7 +14,7 @@ import { RatingStore } from "../queue/ratings.js";
 import { RequestWorker } from "../queue/worker.js";
 import type { Config } from "./config.js";
 import { dataPaths } from "./data-paths.js";
-import { fileAuditSink, readAuditLog } from "./audit-log.js";
+import { configuredAuditSink, readAuditLog } from "./audit-log.js";
 import { EgressGate } from "./egress.js";
 import { EmbeddedRedis } from "./embedded-redis.js";
 import { BurrowError, describeError, RedisError } from "./errors.js";
@@ -96,7 +96,7 @@ export class Daemon {
     private readonly notice: (text: string) => void = (text) => void process.stderr.write(text),
   ) {
     this.paths = dataPaths(config.dataDir);
-    this.gate = new EgressGate(fileAuditSink(this.paths.egressLog, config.auditLogBudgetBytes), { offline: config.offline });
+    this.gate = new EgressGate(configuredAuditSink(config), { offline: config.offline });
   }
 
   get producer(): RequestProducer {

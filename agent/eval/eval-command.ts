@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../src/config.js";
 import { dataPaths } from "../../src/data-paths.js";
-import { fileAuditSink } from "../../src/audit-log.js";
+import { configuredAuditSink } from "../../src/audit-log.js";
 import { EgressGate } from "../../src/egress.js";
 import { BurrowError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
@@ -86,7 +86,7 @@ export async function evalCommand(config: Config, logger: Logger, streams: EvalS
   const outDir = options.out ?? join(config.dataDir, "eval");
   const say = (text: string) => void streams.err.write(`${text}\n`);
 
-  const gate = new EgressGate(fileAuditSink(paths.egressLog, config.auditLogBudgetBytes));
+  const gate = new EgressGate(configuredAuditSink(config));
   const toolSet = await openEvalTools({ gate, sandboxUid: config.sandbox.uid, codeTimeoutMs: config.sandbox.timeoutSeconds * 1000 });
   const engine = new ModelEngine({ modelPath: setup.model.path, threads: config.threads, contextSize: config.contextSize, logger, tuningFile: paths.tuningFile, adapter: setup.adapter });
   try {
