@@ -109,6 +109,10 @@ export function installSocketGate(options: SocketGateOptions): () => void {
       bytesOut: socket.bytesWritten,
       bytesIn: socket.bytesRead,
       ms: Math.round(performance.now() - entry.started),
+      // A connection that never opened says why: an error, or its owner gave up first (a downloader that
+      // aborts a spare parallel connection once the file is complete does this).
+      // (`errored` is read rather than an "error" listener added, which would change who handles the error.)
+      ...(entry.connected ? {} : { reason: socket.errored?.message ?? "given up by Burrow before the connection opened" }),
     });
   };
 

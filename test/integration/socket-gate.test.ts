@@ -81,6 +81,29 @@ describe("the socket gate", () => {
     expect(await failure(net.connect(tcpPort, "127.0.0.1"))).toBeInstanceOf(SocketRefusedError);
   });
 
+
+  it("records an allowed connection that never opened as failed, with why: the error, or given up first", async () => {
+    // A port nothing listens on: the connection is refused by the kernel.
+    const closed = net.createServer();
+    closed.listen(0, "127.0.0.1");
+    await once(closed, "listening");
+    const closedPort = (closed.address() as AddressInfo).port;
+    closed.close();
+    await once(closed, "close");
+    const release = endpoints.allow("redis", "127.0.0.1", closedPort);
+    const refused = net.connect(closedPort, "127.0.0.1");
+    expect((await failure(refused)).message).toContain("ECONNREFUSED");
+    await once(refused, "close");
+    // An allowed connection destroyed by its owner before it opened (as a downloader drops a spare one).
+    const abandoned = net.connect(closedPort, "127.0.0.1");
+    abandoned.destroy();
+    await once(abandoned, "close");
+    release();
+    expect(records).toEqual([
+      expect.objectContaining({ purpose: "redis", layer: "socket", port: closedPort, outcome: "failed", bytesOut: 0, reason: expect.stringContaining("ECONNREFUSED") }),
+      expect.objectContaining({ purpose: "redis", layer: "socket", port: closedPort, outcome: "failed", bytesOut: 0, reason: "given up by Burrow before the connection opened" }),
+    ]);
+  });
   it("refuses tls.connect and a ws WebSocket the same way (they end in the same connect)", async () => {
     expect(await failure(tls.connect({ host: "127.0.0.1", port: tcpPort, rejectUnauthorized: false }))).toBeInstanceOf(SocketRefusedError);
     const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });

@@ -23,7 +23,10 @@ import { cliEnv, runCli } from "../support/cli.js";
  * and the exporter writes JSONL that the zod schema and the notebook's own Python check both accept.
  */
 const root = resolve(import.meta.dirname, "../..");
-const ALICE = "telegram:111";
+// Real-looking (long) ids, so "the id is not in the export" cannot fail by chance on a random pseudonym or
+// job id that happens to contain a short one.
+const ALICE_ID = "5820471193";
+const ALICE = `telegram:${ALICE_ID}`;
 const BOB = "telegram:222";
 const CAROL = "discord:333"; // allowed when she rated; no longer on the list when exporting
 const ADMIN = "telegram:999";
@@ -128,7 +131,7 @@ describe("ratings and training export", () => {
     expect(await intake.rate("no-such-job", sender(ALICE), 1)).toBe("That answer is too old to rate.");
 
     const record = await ratings.get(aliceJob);
-    expect(record).toMatchObject({ rating: 1, ratedBy: ADMIN, conversation: "telegram:chat-telegram:111:-", request: { userId: "111", text: "please search for monad tutorials" } });
+    expect(record).toMatchObject({ rating: 1, ratedBy: ADMIN, conversation: `telegram:chat-telegram:${ALICE_ID}:-`, request: { userId: ALICE_ID, text: "please search for monad tutorials" } });
     expect(record?.tools).toEqual([expect.objectContaining({ name: "web_search", summary: 'Searching for "please search for monad tutorials"' })]);
 
     const { summary, lines, examples } = await exportAll();
@@ -176,7 +179,7 @@ describe("ratings and training export", () => {
     const { lines, examples } = await exportAll({ stripIds: true });
     expect(examples).toHaveLength(2);
     const text = lines.join("");
-    for (const secret of ["111", "telegram:111", "chat-telegram", "another-chat"]) expect(text).not.toContain(secret);
+    for (const secret of [ALICE_ID, ALICE, "chat-telegram", "another-chat"]) expect(text).not.toContain(secret);
     expect(examples[0]!.meta.user).toMatch(/^user-[0-9a-f]{12}$/);
     expect(examples[0]!.meta.user).toBe(examples[1]!.meta.user);
     expect(examples[0]!.meta.conversation).not.toBe(examples[1]!.meta.conversation);
@@ -195,7 +198,7 @@ describe("ratings and training export", () => {
     expect(result.exitCode).toBe(0);
     const content = readFileSync(out, "utf8");
     expect(content).toContain("answer: cli question");
-    expect(content).not.toContain("111");
+    expect(content).not.toContain(ALICE_ID);
     expect(execFileSync("python3", ["-B", join(root, "training/check_dataset.py"), out], { encoding: "utf8" })).toContain("OK: 1");
     const refused = await runCli(["training", "export", "--min-rating", "5"], env);
     expect(refused.exitCode).toBe(1);
