@@ -80,7 +80,7 @@ async function runReview(options: ReviewAgentOptions, request: ChatRequest, cont
     reviewMessage({ instructions: input.instructions, files, checks, part: part ?? { index: 1, of: 2 } });
   const parts = splitForContext(input.files, (files) => engine.tokenCount(message(files)) <= room);
   if (parts.length > 1) {
-    notes.push(`This input was too big for the model's ${contextSize.toLocaleString("en-US")}-token context, so it was reviewed in ${parts.length} parts (by file and hunk) and the findings merged.`);
+    notes.push(`This input was too big for the model's ${contextSize.toLocaleString("en-US")}-token context, so it was reviewed in ${parts.length} parts (by file, then by hunk and line range where needed) and the findings merged.`);
   }
 
   const partFindings: ReviewFinding[][] = [];

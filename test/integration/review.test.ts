@@ -139,7 +139,7 @@ describe("code reviews through the queue", () => {
     expect(parts).toHaveLength(review.parts);
     // Every part wrote the same two grounded findings; merged, each appears once.
     expect(review.findings.map((finding) => `${finding.file}:${finding.line}`).sort()).toEqual(["pkg/inventory.py:3", "pkg/users.py:3"]);
-    expect(answer).toContain(`so it was reviewed in ${review.parts} parts (by file and hunk) and the findings merged`);
+    expect(answer).toContain(`so it was reviewed in ${review.parts} parts (by file, then by hunk and line range where needed) and the findings merged`);
   });
 
   it("refuses oversized, binary and archive input with a message naming the limit, and queues nothing", async () => {
