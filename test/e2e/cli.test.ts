@@ -149,9 +149,12 @@ describe("burrow start (the daemon) with asks from other processes", () => {
   it("answers an ask from another process with the daemon's worker", async () => {
     const result = await runCli(["ask", "hi"], env);
     expect(result.stdout).toBe(SENTENCE_DEFAULT);
-    const answeredBy = readFileSync(join(dataDir, "logs", "burrow.log"), "utf8")
-      .split("\n").filter((line) => line.includes('"request answered"')).map((line) => JSON.parse(line).pid as number);
-    expect(answeredBy).toEqual([daemon.pid]);
+    // The daemon logs the answer after its last event, through a non-blocking writer: wait for the line.
+    const answeredBy = (): number[] =>
+      readFileSync(join(dataDir, "logs", "burrow.log"), "utf8")
+        .split("\n").filter((line) => line.includes('"request answered"')).map((line) => JSON.parse(line).pid as number);
+    for (let i = 0; i < 100 && answeredBy().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(answeredBy()).toEqual([daemon.pid]);
   });
 
   it("runs two questions one after the other: the second waits at position 1; Ctrl-C cancels the first", async () => {

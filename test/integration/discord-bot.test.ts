@@ -316,14 +316,15 @@ describe("Discord bot (real discord.js against a fake Discord)", () => {
     const events = await eventsOf(job.id!);
     const stoppedMs = Date.now() - reactedAt;
     expect(events.at(-1)).toMatchObject({ type: "cancelled" });
-    expect(stoppedMs).toBeLessThan(2000);
+    // Loose on purpose (a busy 2-core machine): a 7,000-token answer that ran to its end would take far longer.
+    expect(stoppedMs).toBeLessThan(5000);
     const laLengths = placeholder.contents.map((c) => (c.match(/la/g) ?? []).length);
     expect(laLengths.filter((n, i) => i > 0 && n > laLengths[i - 1]!).length).toBeGreaterThanOrEqual(2);
     await waitForBotMessage(thread.id, (c) => c.endsWith("Cancelled."), "the cancelled message");
     // The worker is free: the next question is answered at once.
     const next = fake.post(general, alice, "are you there?", { mentionBot: true });
     const nextThread = await threadOf(next.id);
-    await waitForBotMessage(nextThread.id, (c) => c === SENTENCE_DEFAULT, "the next answer", 5000);
+    await waitForBotMessage(nextThread.id, (c) => c === SENTENCE_DEFAULT, "the next answer", 10_000);
   });
 
   it("/cancel removes a waiting request, and an admin's /cancel stops someone else's running one", async () => {

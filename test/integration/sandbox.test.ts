@@ -230,7 +230,7 @@ describe("normal runs", () => {
       tmp: ["main.py"],
       limits: {
         AS: [limits.addressSpaceBytes, limits.addressSpaceBytes],
-        CPU: [3, 4],
+        CPU: [4, 5], // a 3 s wall-clock limit: the CPU backstop a second above it
         NPROC: [limits.processes, limits.processes],
         FSIZE: [limits.fileSizeBytes, limits.fileSizeBytes],
         NOFILE: [limits.openFiles, limits.openFiles],

@@ -149,12 +149,15 @@ describe("Telegram bot", () => {
     expect(stopped.text).toMatch(/^la( la)*\n\nCancelled\.$/);
     // The worker is free again well before the 1,500-token answer would have ended: Alice gets hers.
     await fake.waitFor(() => finalText(answerTo(ALICE, hello)) === SENTENCE_DEFAULT, "Alice's answer");
-    expect(performance.now() - cancelAt).toBeLessThan(5000);
+    // (A loose bound: the "Cancelled." above is the proof; this catches a cancel that only lands at the end.)
+    expect(performance.now() - cancelAt).toBeLessThan(10_000);
 
     const bobEdits = fake.callsOf("editMessageText").filter((c) => c.payload.chat_id === BOB && c.status === 200);
-    // Edits in one chat leave the bot at least the interval apart (measured on arrival here, so loopback
-    // transit jitter of a few ms is allowed); every message goes without link previews.
-    for (let i = 1; i < bobEdits.length; i++) expect(bobEdits[i]!.at - bobEdits[i - 1]!.at).toBeGreaterThanOrEqual(EDIT_INTERVAL_MS - 25);
+    // Edits in one chat leave the bot about the interval apart. Measured on arrival here, so timer lateness and
+    // loopback transit on a busy 2-core machine shift single gaps by tens of ms: 100 ms of jitter is allowed
+    // (without pacing, gaps are a few ms). Every message goes without link previews.
+    expect(bobEdits.length).toBeGreaterThan(1);
+    for (let i = 1; i < bobEdits.length; i++) expect(bobEdits[i]!.at - bobEdits[i - 1]!.at).toBeGreaterThanOrEqual(EDIT_INTERVAL_MS - 100);
     for (const call of [...fake.callsOf("sendMessage"), ...fake.callsOf("editMessageText")]) expect(call.payload.link_preview_options).toEqual({ is_disabled: true });
     // Every API call passed the egress gate as chat-platform traffic to the configured host only.
     expect(audit.length).toBeGreaterThan(5);
@@ -194,7 +197,7 @@ describe("Telegram bot", () => {
     await fake.waitFor(() => fake.callsOf("answerCallbackQuery").length === 3, "the admin's button answer");
     expect(fake.callsOf("answerCallbackQuery")[2]!.payload.text).toBe("Stopping…");
     await fake.waitFor(() => finalText(answerTo(ALICE, running))?.endsWith("Cancelled."), "the running answer to say Cancelled.");
-    expect(performance.now() - pressedAt).toBeLessThan(3000);
+    expect(performance.now() - pressedAt).toBeLessThan(8000);
     // BullMQ marks the job finished a moment after its last event.
     for (let i = 0; i < 100 && (await producer.counts()).active > 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(await producer.counts()).toEqual({ waiting: 0, active: 0 });

@@ -72,11 +72,12 @@ export const MAX_STDIN_BYTES = 4 * 1024 * 1024;
 
 /**
  * RLIMIT_CPU for a wall-clock limit. One single-threaded process cannot use more CPU than wall time, so
- * this only fires for multi-threaded spinning or if the host's timer is late (e.g. a blocked event loop):
- * a backstop, not the main limit. The soft limit sends SIGXCPU (reported as a timeout), the hard limit a
- * second later SIGKILL for code that ignores SIGXCPU.
+ * this only fires for multi-threaded spinning or if the host's timer is very late (e.g. a blocked event
+ * loop): a backstop, not the main limit. It sits a second above the wall-clock limit so that a timer a few
+ * ms late on a busy machine still kills by the wall clock (one cause, one report). The soft limit sends
+ * SIGXCPU (reported as a timeout), the hard limit a second later SIGKILL for code that ignores SIGXCPU.
  */
 export function cpuSecondsFor(timeoutMs: number): { soft: number; hard: number } {
-  const soft = Math.max(1, Math.ceil(timeoutMs / 1000));
+  const soft = Math.max(1, Math.ceil(timeoutMs / 1000)) + 1;
   return { soft, hard: soft + 1 };
 }
