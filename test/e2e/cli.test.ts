@@ -8,6 +8,7 @@ import { SENTENCE_DEFAULT, SENTENCE_REMEMBERED, writeScriptedChatModel } from ".
 import { startRedisFixture } from "../support/redis-fixture.js";
 import { descendantsOf, isRunning, processesMentioning } from "../support/processes.js";
 import { makeTempDir } from "../support/temp-dir.js";
+import { until } from "../support/until.js";
 
 /**
  * `burrow` end to end, as built: real redis-server, real llama.cpp on the scripted tiny model, the CLI in
@@ -153,7 +154,7 @@ describe("burrow start (the daemon) with asks from other processes", () => {
     const answeredBy = (): number[] =>
       readFileSync(join(dataDir, "logs", "burrow.log"), "utf8")
         .split("\n").filter((line) => line.includes('"request answered"')).map((line) => JSON.parse(line).pid as number);
-    for (let i = 0; i < 100 && answeredBy().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await until(() => answeredBy().length > 0, 5000, "the daemon's \"request answered\" log line");
     expect(answeredBy()).toEqual([daemon.pid]);
   });
 

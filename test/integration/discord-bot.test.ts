@@ -23,10 +23,11 @@ import { ConfigError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import { formatPrivacyReport, summarizeAuditLog } from "../../src/privacy-report.js";
 import { connectRedis } from "../../src/redis.js";
-import { FakeDiscord, until, type StoredMessage, type UserPayload } from "../support/fake-discord/index.js";
+import { FakeDiscord, type StoredMessage, type UserPayload } from "../support/fake-discord/index.js";
 import { SENTENCE_DEFAULT, SENTENCE_REMEMBERED, writeScriptedChatModel } from "../support/models/index.js";
 import { startRedisFixture, type RedisFixture } from "../support/redis-fixture.js";
 import { makeTempDir } from "../support/temp-dir.js";
+import { until } from "../support/until.js";
 
 /**
  * The real discord.js 14 client against a local fake Discord (REST + WebSocket gateway + attachment CDN

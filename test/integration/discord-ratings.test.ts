@@ -12,9 +12,10 @@ import type { Agent, AgentEvent } from "../../src/contracts.js";
 import { EgressGate } from "../../src/egress.js";
 import { silentLogger } from "../../src/log.js";
 import { connectRedis } from "../../src/redis.js";
-import { FakeDiscord, until, type UserPayload } from "../support/fake-discord/index.js";
+import { FakeDiscord, type UserPayload } from "../support/fake-discord/index.js";
 import { startRedisFixture, type RedisFixture } from "../support/redis-fixture.js";
 import { makeTempDir } from "../support/temp-dir.js";
+import { until } from "../support/until.js";
 
 /**
  * Rating answers by reaction: the real discord.js client against the local fake Discord, the real queue

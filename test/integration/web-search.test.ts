@@ -1,5 +1,4 @@
 import { createServer } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EgressGate, EgressRefusedError, type EgressRecord } from "../../src/egress.js";
 import {
@@ -22,6 +21,7 @@ import {
   type FakeSearxng,
   type RecordedRequest,
 } from "../support/fake-search/index.js";
+import { until } from "../support/until.js";
 
 /**
  * The three providers against local fakes that answer in the real services' formats, through a real
@@ -514,7 +514,7 @@ describe("cancelling a search", () => {
     const reason = new Error("job cancelled by the user");
     const pending = provider.search(QUERY, { signal: controller.signal }).catch((error: unknown) => error);
     // Aborted once the request has reached the (stalling) server, the way a cancel arrives mid-search.
-    for (let i = 0; i < 200 && fake.requests.length === 0; i++) await sleep(10);
+    await until(() => fake.requests.length > 0, 2000, "the search to reach the server");
     const started = performance.now();
     controller.abort(reason);
     const outcome = await pending;

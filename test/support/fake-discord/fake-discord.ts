@@ -1,7 +1,6 @@
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import { WebSocketServer, type WebSocket } from "ws";
 import {
   ChannelKind,
@@ -662,11 +661,3 @@ async function parseBody(contentType: string, raw: Buffer): Promise<{ body: unkn
   }
 }
 
-/** Sleeps in small steps until `predicate` holds; for checks that are not tied to fake Discord activity. */
-export async function until(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
