@@ -94,7 +94,8 @@ export function installSocketGate(options: SocketGateOptions): () => void {
   const refuse = (layer: "socket" | "dns", method: string, host: string, port: number | undefined, reason: string): void => {
     audit({ at: new Date().toISOString(), purpose: "unknown", layer, method, host, ...(port !== undefined ? { port } : {}), outcome: "refused", bytesOut: 0, bytesIn: 0, reason });
   };
-  const settle = (socket: net.Socket): void => {
+  /** Records a connection once it is over: closed, or still open when the process ends or the gate is removed (`atExit`). */
+  const settle = (socket: net.Socket, atExit = false): void => {
     const entry = open.get(socket);
     if (!entry) return;
     open.delete(socket);
@@ -109,10 +110,10 @@ export function installSocketGate(options: SocketGateOptions): () => void {
       bytesOut: socket.bytesWritten,
       bytesIn: socket.bytesRead,
       ms: Math.round(performance.now() - entry.started),
-      // A connection that never opened says why: an error, or its owner gave up first (a downloader that
-      // aborts a spare parallel connection once the file is complete does this).
-      // (`errored` is read rather than an "error" listener added, which would change who handles the error.)
-      ...(entry.connected ? {} : { reason: socket.errored?.message ?? "given up by Burrow before the connection opened" }),
+      // A connection that never opened says why: its error, its owner closing it first (the model downloader's
+      // parallel chunk connections can end this way), or Burrow stopping. `errored` is read rather than an
+      // "error" listener added, which would change who handles the error.
+      ...(entry.connected ? {} : { reason: socket.errored?.message ?? (atExit ? "still connecting when Burrow stopped" : "given up by Burrow before the connection opened") }),
     });
   };
 
@@ -190,7 +191,7 @@ export function installSocketGate(options: SocketGateOptions): () => void {
 
   // Connections still open when the process ends are recorded with what they carried so far.
   const onExit = (): void => {
-    for (const socket of [...open.keys()]) settle(socket);
+    for (const socket of [...open.keys()]) settle(socket, true);
   };
   process.on("exit", onExit);
   restores.push(() => void process.off("exit", onExit));

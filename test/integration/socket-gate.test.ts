@@ -81,7 +81,6 @@ describe("the socket gate", () => {
     expect(await failure(net.connect(tcpPort, "127.0.0.1"))).toBeInstanceOf(SocketRefusedError);
   });
 
-
   it("records an allowed connection that never opened as failed, with why: the error, or given up first", async () => {
     // A port nothing listens on: the connection is refused by the kernel.
     const closed = net.createServer();
@@ -98,12 +97,20 @@ describe("the socket gate", () => {
     const abandoned = net.connect(closedPort, "127.0.0.1");
     abandoned.destroy();
     await once(abandoned, "close");
+    // Still connecting when Burrow stops (the gate removed, as at exit): recorded then, not lost.
+    const pending = net.connect(closedPort, "127.0.0.1");
+    pending.on("error", () => {});
+    uninstall();
+    uninstall = installSocketGate({ endpoints, audit: (record) => records.push(record) });
+    pending.destroy();
     release();
     expect(records).toEqual([
       expect.objectContaining({ purpose: "redis", layer: "socket", port: closedPort, outcome: "failed", bytesOut: 0, reason: expect.stringContaining("ECONNREFUSED") }),
       expect.objectContaining({ purpose: "redis", layer: "socket", port: closedPort, outcome: "failed", bytesOut: 0, reason: "given up by Burrow before the connection opened" }),
+      expect.objectContaining({ purpose: "redis", layer: "socket", port: closedPort, outcome: "failed", bytesOut: 0, reason: "still connecting when Burrow stopped" }),
     ]);
   });
+
   it("refuses tls.connect and a ws WebSocket the same way (they end in the same connect)", async () => {
     expect(await failure(tls.connect({ host: "127.0.0.1", port: tcpPort, rejectUnauthorized: false }))).toBeInstanceOf(SocketRefusedError);
     const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
