@@ -26,17 +26,29 @@ export class JobStats {
     return raw === null ? undefined : Number(raw);
   }
 
-  /**
-   * Estimated seconds until a job starts, given the kinds of the jobs ahead of it (a number: that many
-   * questions). A kind never measured yet counts as the other kind's average; null before any job.
-   */
-  async etaSeconds(ahead: readonly JobKind[] | number): Promise<number | null> {
-    const kinds = typeof ahead === "number" ? Array<JobKind>(ahead).fill("chat") : ahead;
+  /** Both kinds' moving averages, read together (for many ETAs at once: see etaSecondsFrom). */
+  async averages(): Promise<JobAverages> {
     const [chat, review] = await Promise.all([this.averageMs("chat"), this.averageMs("review")]);
-    if (chat === undefined && review === undefined) return null;
-    const of = { chat: chat ?? review!, review: review ?? chat! };
-    return Math.round(kinds.reduce((sum, kind) => sum + of[kind], 0) / 1000);
+    return { chat, review };
   }
+
+  /** Estimated seconds until a job starts, given the kinds of the jobs ahead of it. */
+  async etaSeconds(ahead: readonly JobKind[]): Promise<number | null> {
+    return etaSecondsFrom(await this.averages(), ahead);
+  }
+}
+
+export interface JobAverages {
+  readonly chat: number | undefined;
+  readonly review: number | undefined;
+}
+
+/** The ETA for the jobs `ahead`: a kind never measured yet counts as the other kind's average; null before any job. */
+export function etaSecondsFrom(averages: JobAverages, ahead: readonly JobKind[]): number | null {
+  const { chat, review } = averages;
+  if (chat === undefined && review === undefined) return null;
+  const of = { chat: chat ?? review!, review: review ?? chat! };
+  return Math.round(ahead.reduce((sum, kind) => sum + of[kind], 0) / 1000);
 }
 
 /** "avgJobMs" is the field questions always used, so averages measured before reviews existed still count. */

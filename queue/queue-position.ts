@@ -1,7 +1,7 @@
 import type { Queue } from "bullmq";
 import type { JobKind } from "../src/contracts.js";
 import type { JobEventLog } from "./event-log.js";
-import type { JobStats } from "./job-stats.js";
+import { etaSecondsFrom, type JobStats } from "./job-stats.js";
 
 /**
  * Queue order. Interactive questions go before reviews: a chat is added without a priority (BullMQ's
@@ -13,40 +13,33 @@ export function priorityOf(kind: JobKind): number {
   return kind === "review" ? 1 : 0;
 }
 
-export interface QueuedJob {
-  readonly id: string;
-  readonly kind: JobKind;
+/**
+ * Waiting job ids with their kinds, next-to-run first: the wait list oldest first, then the prioritized set
+ * in score order. The kind follows from the list (priorityOf puts every review, and only reviews, in the
+ * prioritized set), so only ids are read, not each job's request with its attachments.
+ */
+async function waitingJobs(queue: Queue): Promise<{ id: string; kind: JobKind }[]> {
+  const [chats, reviews] = await Promise.all([queue.getRanges(["waiting"], 0, -1, true), queue.getRanges(["prioritized"], 0, -1, true)]);
+  return [...chats.map((id) => ({ id, kind: "chat" as const })), ...reviews.map((id) => ({ id, kind: "review" as const }))];
 }
 
-/** Waiting jobs, next-to-run first: the wait list oldest first, then the prioritized set in score order. */
-export async function waitingJobs(queue: Queue): Promise<QueuedJob[]> {
-  const [waiting, prioritized] = await Promise.all([queue.getJobs(["waiting"], 0, -1, true), queue.getJobs(["prioritized"], 0, -1, true)]);
-  return [...waiting, ...prioritized].flatMap((job) => (job.id === undefined ? [] : [{ id: job.id, kind: kindOf(job.name) }]));
-}
-
-/** Waiting job ids, next-to-run first. */
-export async function waitingJobIds(queue: Queue): Promise<string[]> {
-  return (await waitingJobs(queue)).map((job) => job.id);
+/** Kinds of the running jobs (one with the serial worker): its name says its kind (producer.submit). */
+async function activeKinds(queue: Queue): Promise<JobKind[]> {
+  return (await queue.getJobs(["active"])).map((job) => (job.name === "review" ? "review" : "chat"));
 }
 
 /** The kinds of the jobs a newly added job of `kind` would have ahead of it: what runs, and what waits before it. */
 export async function jobsAhead(queue: Queue, kind: JobKind = "chat"): Promise<JobKind[]> {
-  const [active, waiting] = await Promise.all([queue.getJobs(["active"]), waitingJobs(queue)]);
-  const before = kind === "review" ? waiting : waiting.filter((job) => job.kind === "chat");
-  return [...active.map((job) => kindOf(job.name)), ...before.map((job) => job.kind)];
+  const [active, chats, reviews] = await Promise.all([activeKinds(queue), queue.getWaitingCount(), kind === "review" ? queue.getPrioritizedCount() : 0]);
+  return [...active, ...Array<JobKind>(chats).fill("chat"), ...Array<JobKind>(reviews).fill("review")];
 }
 
 /** Tells every waiting job its current position and ETA (after a job starts, or one is added or removed). */
 export async function publishPositions(queue: Queue, events: JobEventLog, stats: JobStats): Promise<void> {
-  const [waiting, active] = await Promise.all([waitingJobs(queue), queue.getJobs(["active"])]);
-  const ahead: JobKind[] = active.map((job) => kindOf(job.name));
+  const [waiting, active, averages] = await Promise.all([waitingJobs(queue), activeKinds(queue), stats.averages()]);
+  const ahead = [...active];
   for (const job of waiting) {
-    await events.append(job.id, { type: "queued", position: ahead.length, etaSeconds: await stats.etaSeconds(ahead) });
+    await events.append(job.id, { type: "queued", position: ahead.length, etaSeconds: etaSecondsFrom(averages, ahead) });
     ahead.push(job.kind);
   }
-}
-
-/** Jobs are named after their request's kind (producer.submit). */
-function kindOf(name: string): JobKind {
-  return name === "review" ? "review" : "chat";
 }
